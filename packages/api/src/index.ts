@@ -1,0 +1,2 @@
+export * from "./root";
+export { type Context, createContext, type SessionUser } from "./trpc";

@@ -1,0 +1,12 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { healthRouter } from "./routers/health";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  health: healthRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export const createCaller = createCallerFactory(appRouter);

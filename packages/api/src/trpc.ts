@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import { type Logger, logger } from "@sas/config";
+import { type PrismaClient, prisma, type Role } from "@sas/db";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface Context {
+  db: PrismaClient;
+  user: SessionUser | null;
+  reqId: string;
+  log: Logger;
+}
+
+export interface CreateContextOptions {
+  headers: Headers;
+  /** Resolves the signed-in user from the request; the auth layer plugs in here. */
+  resolveUser?: (headers: Headers) => Promise<SessionUser | null>;
+}
+
+export async function createContext({ headers, resolveUser }: CreateContextOptions): Promise<Context> {
+  const reqId = headers.get("x-request-id") ?? randomUUID();
+  return {
+    db: prisma(),
+    user: resolveUser ? await resolveUser(headers) : null,
+    reqId,
+    log: logger("api").child({ reqId }),
+  };
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: { ...shape.data, zodError: error.cause instanceof ZodError ? error.cause.issues : null },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const timed = t.middleware(async ({ ctx, path, type, next }) => {
+  const started = performance.now();
+  const result = await next();
+  ctx.log.debug({ path, type, ok: result.ok, ms: Math.round(performance.now() - started) }, "trpc");
+  return result;
+});
+
+/** Anyone, signed in or not: only for procedures that reveal nothing about projects or people. */
+export const publicProcedure = t.procedure.use(timed);
+
+/** Signed-in, active users. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** Users with one of the given global roles. */
+export const roleProcedure = (...roles: Role[]) =>
+  protectedProcedure.use(({ ctx, next }) => {
+    if (!roles.includes(ctx.user.role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `needs role ${roles.join(" or ")}` });
+    }
+    return next();
+  });
+
+export const adminProcedure = roleProcedure("admin");

@@ -1,0 +1,96 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+// Bundlers (Next) move this module, so the root is found from the working directory, not import.meta.
+function findRepoRoot(start: string): string {
+  let dir = path.resolve(start);
+  while (true) {
+    if (existsSync(path.join(dir, "prisma", "schema.prisma"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(start);
+    dir = parent;
+  }
+}
+
+/** The repository root, so relative paths in the environment mean the same thing from every workspace. */
+export const repoRoot = findRepoRoot(process.env.SAS_REPO_ROOT ?? process.cwd());
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgresql://postgres@127.0.0.1:5432/sam_studio"),
+  REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  /** Originals, embeddings, exports and (when embedded) the database live here. */
+  DATA_DIR: z
+    .string()
+    .default("data")
+    .transform((dir) => path.resolve(repoRoot, dir)),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Execution provider for the encoder in workers: `cuda` on GPU workers (needs onnxruntime-node's cuda12 binaries). */
+  ORT_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Comma-separated queue names this worker consumes; empty means all. */
+  WORKER_QUEUES: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once; a bad value becomes one readable line, not a stack dump. */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ");
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}
+
+/** For tests that change process.env between cases. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+/** A URL with its password replaced, for log lines and error messages. */
+export function redactUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,7 @@
+export * from "./client";
+export * from "./domain/assignments";
+export * from "./domain/images";
+export * from "./domain/model-versions";
+export * from "./domain/users";
+export * from "./health";
+export * from "./generated/prisma/client";

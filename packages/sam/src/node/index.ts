@@ -1,0 +1,3 @@
+export * from "./decode-image";
+export * from "./model-files";
+export * from "./session";

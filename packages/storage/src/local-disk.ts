@@ -1,0 +1,59 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createWriteStream } from "node:fs";
+import { assertValidKey, type BlobStorage } from "./storage";
+
+/** Files under one root directory; writes go to a temp file in the same directory, then rename. */
+export class LocalDiskStorage implements BlobStorage {
+  constructor(readonly root: string) {}
+
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split("/"));
+  }
+
+  async put(key: string, data: Uint8Array | Readable): Promise<{ sizeBytes: number }> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${randomUUID()}.partial`;
+    try {
+      if (data instanceof Readable) await pipeline(data, createWriteStream(temp));
+      else await writeFile(temp, data);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { sizeBytes: (await stat(target)).size };
+  }
+
+  get(key: string): Promise<Buffer> {
+    return readFile(this.pathOf(key));
+  }
+
+  stream(key: string): Readable {
+    return createReadStream(this.pathOf(key));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
+
+  async stat(key: string): Promise<{ sizeBytes: number; modifiedAt: Date } | null> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return { sizeBytes: info.size, modifiedAt: info.mtime };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+}

@@ -1,0 +1,27 @@
+import type { Readable } from "node:stream";
+
+/**
+ * Where originals, embeddings and exports live. Keys are slash-separated relative paths
+ * (`images/ab/abcdef….jpg`); an S3-compatible store can implement the same interface later.
+ */
+export interface BlobStorage {
+  /** Writes atomically: readers see the old object or the whole new one, never a partial file. */
+  put(key: string, data: Uint8Array | Readable): Promise<{ sizeBytes: number }>;
+  get(key: string): Promise<Buffer>;
+  stream(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  stat(key: string): Promise<{ sizeBytes: number; modifiedAt: Date } | null>;
+  delete(key: string): Promise<void>;
+}
+
+export class StorageKeyError extends Error {
+  override name = "StorageKeyError";
+}
+
+const keyPattern = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+export function assertValidKey(key: string): void {
+  if (!keyPattern.test(key) || key.split("/").some((part) => part === "." || part === "..")) {
+    throw new StorageKeyError(`invalid storage key ${JSON.stringify(key)}`);
+  }
+}
