@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // PostgreSQL and Redis named by DATABASE_URL / REDIS_URL, in a database created fresh per run.
 export default defineConfig({
   test: {
+    // The JSON report feeds .ci/summary.mjs; its path is given per run by the npm scripts.
+    reporters: ["default", "json"],
     projects: [
       {
         test: {

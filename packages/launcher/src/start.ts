@@ -16,6 +16,8 @@ const { values: flags } = parseArgs({
     dev: { type: "boolean", default: false },
     "no-web": { type: "boolean", default: false },
     "no-worker": { type: "boolean", default: false },
+    /** Build the web app if its sources changed, then exit (used by the Docker image). */
+    "build-only": { type: "boolean", default: false },
   },
 });
 
@@ -85,7 +87,24 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
+const webDir = path.join(repoRoot, "apps/web");
+
+async function buildWebIfStale(env: NodeJS.ProcessEnv): Promise<void> {
+  if (await buildIsCurrent(repoRoot)) return;
+  log.info("building the web app (first start or sources changed)");
+  const code = await runToEnd([nextBin, "build"], { ...env, NODE_ENV: "production" }, webDir);
+  if (shuttingDown) return;
+  if (code !== 0) throw new StartupError("the web app did not build; see the output above");
+  await recordBuild(repoRoot);
+}
+
 async function main(): Promise<void> {
+  if (flags["build-only"]) {
+    await buildWebIfStale({ ...process.env, NEXT_TELEMETRY_DISABLED: "1" });
+    children.length = 0;
+    return;
+  }
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
 
@@ -135,8 +154,6 @@ async function main(): Promise<void> {
     SAS_REPO_ROOT: repoRoot,
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
-  const webDir = path.join(repoRoot, "apps/web");
 
   if (!flags["no-worker"]) run("worker", ["--import", "tsx", path.join(repoRoot, "workers/src/main.ts")], childEnv);
   if (!flags["no-web"]) {
@@ -144,13 +161,8 @@ async function main(): Promise<void> {
     if (flags.dev) {
       run("web", [nextBin, "dev", ...listen], { ...childEnv, NODE_ENV: "development" }, webDir);
     } else {
-      if (!(await buildIsCurrent(repoRoot))) {
-        log.info("building the web app (first start or sources changed)");
-        const code = await runToEnd([nextBin, "build"], { ...childEnv, NODE_ENV: "production" }, webDir);
-        if (shuttingDown) return;
-        if (code !== 0) throw new StartupError("the web app did not build; see the output above");
-        await recordBuild(repoRoot);
-      }
+      await buildWebIfStale(childEnv);
+      if (shuttingDown) return;
       run("web", [nextBin, "start", ...listen], { ...childEnv, NODE_ENV: "production" }, webDir);
     }
     log.info(`Segment Anything Studio is starting at http://${config.HOST}:${config.PORT}`);
