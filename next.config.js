@@ -7,7 +7,15 @@ const repoRoot = path.dirname(fileURLToPath(import.meta.url));
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Workspace packages ship TypeScript sources; Next compiles them with the app.
-  transpilePackages: ["@sas/api", "@sas/config", "@sas/db", "@sas/queue", "@sas/sa1b", "@sas/sam", "@sas/storage"],
+  transpilePackages: [
+    "@sas/api",
+    "@sas/config",
+    "@sas/db",
+    "@sas/queue",
+    "@sas/sa1b",
+    "@sas/sam",
+    "@sas/storage",
+  ],
   // Native or Node-only modules stay outside the bundle.
   serverExternalPackages: [
     "@prisma/client",

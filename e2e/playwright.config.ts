@@ -13,7 +13,10 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  reporter: [["list"], ["json", { outputFile: path.resolve(import.meta.dirname, "../node_modules/.cache/sas-test/e2e.json") }]],
+  reporter: [
+    ["list"],
+    ["json", { outputFile: path.resolve(import.meta.dirname, "../node_modules/.cache/sas-test/e2e.json") }],
+  ],
   outputDir: path.join(os.tmpdir(), "sas-e2e-results"),
   use: {
     baseURL,
@@ -21,7 +24,12 @@ export default defineConfig({
     launchOptions: {
       // Debian's Chromium; Playwright's own browser download is not used.
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     },
   },
   webServer: {

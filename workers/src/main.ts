@@ -1,6 +1,14 @@
 import { ConfigError, env, logger } from "@sas/config";
 import { checkDatabase, disconnectPrisma, prisma } from "@sas/db";
-import { closeQueues, expireLeasesJob, jobName, pingRedis, queue, queueNames, type QueueName } from "@sas/queue";
+import {
+  closeQueues,
+  expireLeasesJob,
+  jobName,
+  pingRedis,
+  type QueueName,
+  queue,
+  queueNames,
+} from "@sas/queue";
 import type { Worker } from "bullmq";
 import { startWorker } from "./run-worker";
 

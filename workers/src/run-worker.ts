@@ -39,7 +39,10 @@ export function startWorker({ queue, redisUrl, concurrency, log }: StartWorkerOp
     { connection: createRedis(redisUrl, "worker"), concurrency, autorun: true },
   );
   worker.on("failed", (job, error) =>
-    log.warn({ jobId: job?.id, job: job?.name, err: error.message, attempts: job?.attemptsMade }, "job failed"),
+    log.warn(
+      { jobId: job?.id, job: job?.name, err: error.message, attempts: job?.attemptsMade },
+      "job failed",
+    ),
   );
   worker.on("error", (error) => log.error({ err: error.message }, "worker error"));
   return worker;

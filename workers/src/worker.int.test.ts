@@ -61,7 +61,9 @@ describe("maintenance worker over real Redis and PostgreSQL", () => {
   });
 
   it("refuses a malformed payload at enqueue time", async () => {
-    await expect(enqueue(expireLeasesJob, { now: "not a date" })).rejects.toThrow(/bad payload for expire-leases@v1/);
+    await expect(enqueue(expireLeasesJob, { now: "not a date" })).rejects.toThrow(
+      /bad payload for expire-leases@v1/,
+    );
   });
 
   it("fails a malformed job already in Redis once, without retries", async () => {

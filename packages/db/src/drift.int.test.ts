@@ -32,7 +32,9 @@ describe("migrations and schema.prisma", () => {
     const actual = await shapeOf(process.env.DATABASE_URL!);
     expect(diffShapes(expected, actual)).toEqual([]);
     // The comparison covers the whole model, not an empty one.
-    expect(Object.keys(expected.tables)).toEqual(expect.arrayContaining(["User", "Image", "Mask", "MaskTiming", "Job"]));
+    expect(Object.keys(expected.tables)).toEqual(
+      expect.arrayContaining(["User", "Image", "Mask", "MaskTiming", "Job"]),
+    );
     expect(Object.keys(expected.tables).length).toBe(Object.keys(actual.tables).length);
   });
 
@@ -42,7 +44,10 @@ describe("migrations and schema.prisma", () => {
     expect(edited).not.toBe(schema);
     const file = path.join(tmp, "schema.prisma");
     await writeFile(file, edited);
-    const problems = diffShapes(expectedShape(await loadDatamodel(file)), await shapeOf(process.env.DATABASE_URL!));
+    const problems = diffShapes(
+      expectedShape(await loadDatamodel(file)),
+      await shapeOf(process.env.DATABASE_URL!),
+    );
     expect(problems).toEqual(["missing column Mask.reviewNote"]);
   });
 

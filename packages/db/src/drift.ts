@@ -70,7 +70,8 @@ const nativeTypes: Record<string, (args: string[]) => string> = {
 // Defaults Prisma fills in on the client; they leave no DEFAULT in the database.
 const clientSideDefaults = new Set(["uuid", "cuid", "nanoid", "ulid"]);
 
-const pgIdent = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`);
+const pgIdent = (name: string) =>
+  /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 
 const referentialActions: Record<string, string> = {
   Cascade: "CASCADE",
@@ -190,7 +191,13 @@ export async function actualShape(client: pg.ClientBase): Promise<DatabaseShape>
     WHERE n.nspname = 'public' GROUP BY t.typname`);
   for (const row of enums.rows) shape.enums[row.name] = row.values;
 
-  const columns = await client.query<{ table: string; column: string; type: string; notnull: boolean; hasdefault: boolean }>(`
+  const columns = await client.query<{
+    table: string;
+    column: string;
+    type: string;
+    notnull: boolean;
+    hasdefault: boolean;
+  }>(`
     SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
            a.attnotnull AS notnull, a.atthasdef AS hasdefault
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -202,10 +209,20 @@ export async function actualShape(client: pg.ClientBase): Promise<DatabaseShape>
     return shape.tables[name];
   };
   for (const row of columns.rows) {
-    table(row.table).columns[row.column] = { type: row.type, nullable: !row.notnull, hasDefault: row.hasdefault };
+    table(row.table).columns[row.column] = {
+      type: row.type,
+      nullable: !row.notnull,
+      hasDefault: row.hasdefault,
+    };
   }
 
-  const indexes = await client.query<{ table: string; name: string; unique: boolean; primary: boolean; columns: string[] }>(`
+  const indexes = await client.query<{
+    table: string;
+    name: string;
+    unique: boolean;
+    primary: boolean;
+    columns: string[];
+  }>(`
     SELECT t.relname AS table, i.relname AS name, ix.indisunique AS unique, ix.indisprimary AS primary,
            array(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns
@@ -261,7 +278,8 @@ export function diffShapes(expected: DatabaseShape, actual: DatabaseShape): stri
     for (const key of Object.keys(have)) if (!(key in want)) problems.push(`unexpected ${label(key)}`);
   };
   compare((key) => `enum ${key}`, expected.enums, actual.enums);
-  const tableNames = (shape: DatabaseShape) => Object.fromEntries(Object.keys(shape.tables).map((t) => [t, true]));
+  const tableNames = (shape: DatabaseShape) =>
+    Object.fromEntries(Object.keys(shape.tables).map((t) => [t, true]));
   compare((key) => `table ${key}`, tableNames(expected), tableNames(actual));
   for (const [table, want] of Object.entries(expected.tables)) {
     const have = actual.tables[table];

@@ -13,6 +13,8 @@ export async function checkDatabase(db: PrismaClient): Promise<{ latencyMs: numb
     return { latencyMs: performance.now() - started, users };
   } catch (error) {
     const message = (error as Error).message.split("\n").filter(Boolean).at(-1) ?? String(error);
-    throw new DatabaseUnavailableError(`cannot use the database at ${redactUrl(env().DATABASE_URL)}: ${message}`);
+    throw new DatabaseUnavailableError(
+      `cannot use the database at ${redactUrl(env().DATABASE_URL)}: ${message}`,
+    );
   }
 }

@@ -3,5 +3,5 @@ export * from "./domain/assignments";
 export * from "./domain/images";
 export * from "./domain/model-versions";
 export * from "./domain/users";
-export * from "./health";
 export * from "./generated/prisma/client";
+export * from "./health";

@@ -62,7 +62,10 @@ describe("migration runner", () => {
       const half = await query(url, `SELECT 1 FROM pg_class WHERE relname = 'Half'`);
       expect(half).toHaveLength(0);
       // Earlier migrations stay applied; fixing the file lets the next start finish the job.
-      await writeFile(path.join(dir, "29990101000000_broken", "migration.sql"), `CREATE TABLE "Half" ("id" INTEGER);`);
+      await writeFile(
+        path.join(dir, "29990101000000_broken", "migration.sql"),
+        `CREATE TABLE "Half" ("id" INTEGER);`,
+      );
       expect((await migrate(url, dir)).applied).toEqual(["29990101000000_broken"]);
     });
   });

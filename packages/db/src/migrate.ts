@@ -82,9 +82,11 @@ export async function migrate(databaseUrl: string, dir = migrationsDir): Promise
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0
     )`);
-    const recorded = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-      `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
-    );
+    const recorded = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+    }>(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`);
     const byName = new Map(recorded.rows.map((row) => [row.migration_name, row]));
     const known = new Set(migrations.map((m) => m.name));
     for (const row of recorded.rows) {

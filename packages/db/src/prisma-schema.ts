@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { repoRoot } from "@sas/config";
 import internals from "@prisma/internals";
+import { repoRoot } from "@sas/config";
 
 // `@prisma/internals` parses schema.prisma with Prisma's own WASM engine, offline; its types are loose,
 // so the few DMMF fields the drift check reads are typed here.

@@ -3,10 +3,10 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "@sas/config";
 import type { BlobStorage } from "@sas/storage";
-import type { PrismaClient } from "./generated/prisma/client";
 import { ImageRejectedError, ingestImage } from "./domain/images";
 import { activateModelVersion, type ModelVersionInput, registerModelVersion } from "./domain/model-versions";
 import { createUserWithPassword } from "./domain/users";
+import type { PrismaClient } from "./generated/prisma/client";
 
 export const DEMO_PROJECT = "Demo";
 
@@ -38,7 +38,8 @@ export async function seed(db: PrismaClient, blobs: BlobStorage, options: SeedOp
   const result: SeedResult = { createdAccounts: [], imagesAdded: 0 };
 
   const model = await registerModelVersion(db, options.defaultModel);
-  if (!(await db.modelVersion.findFirst({ where: { isActive: true } }))) await activateModelVersion(db, model.id);
+  if (!(await db.modelVersion.findFirst({ where: { isActive: true } })))
+    await activateModelVersion(db, model.id);
 
   const users = [];
   for (const account of demoAccounts) {
@@ -69,9 +70,14 @@ export async function seed(db: PrismaClient, blobs: BlobStorage, options: SeedOp
 
   let files: string[] = [];
   try {
-    files = (await readdir(options.demoImagesDir)).filter((f) => imageExtensions.has(path.extname(f).toLowerCase()));
+    files = (await readdir(options.demoImagesDir)).filter((f) =>
+      imageExtensions.has(path.extname(f).toLowerCase()),
+    );
   } catch {
-    options.log.warn({ dir: options.demoImagesDir }, "demo images folder not found; the demo project starts empty");
+    options.log.warn(
+      { dir: options.demoImagesDir },
+      "demo images folder not found; the demo project starts empty",
+    );
   }
   for (const file of files.sort()) {
     const bytes = await readFile(path.join(options.demoImagesDir, file));

@@ -21,7 +21,11 @@ const EMBEDDED_PASSWORD = "sam-studio";
  * survives restarts. As root, PostgreSQL refuses to run, so the package runs it as a `postgres` user it
  * creates; that user owns the data directory.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<RunningService> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: Logger,
+): Promise<RunningService> {
   const databaseDir = path.join(dataDir, "postgres");
   await mkdir(dataDir, { recursive: true });
   if (process.getuid?.() === 0) await letPostgresUserReach(dataDir);
@@ -126,7 +130,9 @@ export async function startLocalRedis(dataDir: string, port: number, log: Logger
     await waitFor(() => pingRedis(url, 500), 10_000);
   } catch {
     child.kill("SIGKILL");
-    throw new StartupError(`redis-server did not start on port ${port}; is the port free? Set REDIS_URL to use another server`);
+    throw new StartupError(
+      `redis-server did not start on port ${port}; is the port free? Set REDIS_URL to use another server`,
+    );
   }
   log.info({ port, dir }, "local Redis running");
   return {

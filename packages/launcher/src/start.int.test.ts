@@ -49,11 +49,16 @@ describe("npm start (launcher)", () => {
   });
 
   it("a bad DATABASE_URL gives one clear error line, not a stack dump", async () => {
-    const run = launch({ DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere", REDIS_URL: process.env.REDIS_URL });
+    const run = launch({
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere",
+      REDIS_URL: process.env.REDIS_URL,
+    });
     expect(await run.exit).toBe(1);
     const lines = run.output().trim().split("\n");
     expect(lines).toEqual([
-      expect.stringMatching(/^error: cannot connect to PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/),
+      expect.stringMatching(
+        /^error: cannot connect to PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/,
+      ),
     ]);
   });
 

@@ -6,10 +6,10 @@ import { createPrisma } from "@sas/db";
 import { ensureDatabase, migrate } from "@sas/db/migrate";
 import { DEMO_PROJECT, seed } from "@sas/db/seed";
 import { pingRedis } from "@sas/queue";
-import { LocalDiskStorage } from "@sas/storage";
 import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
-import { buildIsCurrent, recordBuild } from "./web-build";
+import { LocalDiskStorage } from "@sas/storage";
 import { type RunningService, StartupError, startEmbeddedPostgres, startLocalRedis } from "./services";
+import { buildIsCurrent, recordBuild } from "./web-build";
 
 const { values: flags } = parseArgs({
   options: {
@@ -110,7 +110,11 @@ async function main(): Promise<void> {
 
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres(config.DATA_DIR, Number(process.env.EMBEDDED_PG_PORT ?? 54329), log);
+    const pg = await startEmbeddedPostgres(
+      config.DATA_DIR,
+      Number(process.env.EMBEDDED_PG_PORT ?? 54329),
+      log,
+    );
     services.push(pg);
     databaseUrl = pg.url;
   }
@@ -139,7 +143,9 @@ async function main(): Promise<void> {
   });
   await db.$disconnect();
   if (seeded.createdAccounts.length) {
-    const lines = seeded.createdAccounts.map((a) => `  ${a.role.padEnd(10)} ${a.email}  password: ${a.password}`);
+    const lines = seeded.createdAccounts.map(
+      (a) => `  ${a.role.padEnd(10)} ${a.email}  password: ${a.password}`,
+    );
     process.stdout.write(
       `\nAccounts created (passwords are shown only this once):\n${lines.join("\n")}\n` +
         `Demo project "${DEMO_PROJECT}": ${seeded.imagesAdded} images added.\n\n`,
@@ -155,7 +161,8 @@ async function main(): Promise<void> {
     NEXT_TELEMETRY_DISABLED: "1",
   };
 
-  if (!flags["no-worker"]) run("worker", ["--import", "tsx", path.join(repoRoot, "workers/src/main.ts")], childEnv);
+  if (!flags["no-worker"])
+    run("worker", ["--import", "tsx", path.join(repoRoot, "workers/src/main.ts")], childEnv);
   if (!flags["no-web"]) {
     const listen = ["-p", String(config.PORT), "-H", config.HOST];
     if (flags.dev) {
@@ -170,6 +177,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: Error) => {
-  process.stderr.write(`error: ${error instanceof StartupError ? error.message : (error.stack ?? error.message)}\n`);
+  process.stderr.write(
+    `error: ${error instanceof StartupError ? error.message : (error.stack ?? error.message)}\n`,
+  );
   await shutdown(1);
 });

@@ -5,7 +5,11 @@ import { Redis, type RedisOptions } from "ioredis";
  * BullMQ workers block on Redis and must retry forever (`maxRetriesPerRequest: null`); producers in the
  * web app should fail fast instead of queueing commands while Redis is away.
  */
-export function createRedis(url: string, role: "worker" | "producer" = "producer", extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  role: "worker" | "producer" = "producer",
+  extra: RedisOptions = {},
+): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: role === "worker" ? null : 3,
     enableOfflineQueue: role === "worker",

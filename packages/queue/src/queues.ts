@@ -44,7 +44,11 @@ export async function enqueue<Payload>(
 export async function queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
   const entries = await Promise.all(
     queueNames.map(
-      async (name) => [name, await queue(name).getJobCounts("waiting", "active", "delayed", "failed", "completed")] as const,
+      async (name) =>
+        [
+          name,
+          await queue(name).getJobCounts("waiting", "active", "delayed", "failed", "completed"),
+        ] as const,
     ),
   );
   return Object.fromEntries(entries) as Record<QueueName, Record<string, number>>;

@@ -6,7 +6,8 @@ export default function HomePage() {
       <header>
         <h1>Segment Anything Studio</h1>
         <p className="lead">
-          Label masks with SAM in the browser, pre-fill images automatically, and export datasets in SA-1B format.
+          Label masks with SAM in the browser, pre-fill images automatically, and export datasets in SA-1B
+          format.
         </p>
       </header>
       <SystemStatus />

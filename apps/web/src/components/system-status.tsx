@@ -3,7 +3,15 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc/client";
 
-function Row({ name, ok, latencyMs }: { name: string; ok: boolean | undefined; latencyMs: number | null | undefined }) {
+function Row({
+  name,
+  ok,
+  latencyMs,
+}: {
+  name: string;
+  ok: boolean | undefined;
+  latencyMs: number | null | undefined;
+}) {
   const state = ok === undefined ? "checking" : ok ? "ok" : "unreachable";
   return (
     <li data-testid={`status-${name.toLowerCase()}`} data-state={state}>

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { type BlobStorage, imageKey } from "@sas/storage";
 import sharp, { type Metadata } from "sharp";
-import type { PrismaClient } from "../generated/prisma/client";
-import type { Image } from "../generated/prisma/client";
+import type { Image, PrismaClient } from "../generated/prisma/client";
 
 /** Decompression-bomb guard: sharp refuses anything with more pixels than this. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
@@ -50,7 +49,8 @@ export async function probeImage(filename: string, bytes: Uint8Array): Promise<P
     throw new ImageRejectedError(filename, `not a readable image (${(error as Error).message})`);
   }
   const format = metadata.format ? acceptedFormats[metadata.format] : undefined;
-  if (!format) throw new ImageRejectedError(filename, `unsupported image format ${metadata.format ?? "unknown"}`);
+  if (!format)
+    throw new ImageRejectedError(filename, `unsupported image format ${metadata.format ?? "unknown"}`);
   const orientation = metadata.orientation ?? 1;
   const rawWidth = metadata.width ?? 0;
   const rawHeight = metadata.height ?? 0;
@@ -60,7 +60,10 @@ export async function probeImage(filename: string, bytes: Uint8Array): Promise<P
     throw new ImageRejectedError(filename, `too many pixels (${width}x${height}; limit ${MAX_IMAGE_PIXELS})`);
   }
   if (Math.min(width, height) < MIN_IMAGE_SIDE) {
-    throw new ImageRejectedError(filename, `too small (${width}x${height}; each side needs ${MIN_IMAGE_SIDE} px)`);
+    throw new ImageRejectedError(
+      filename,
+      `too small (${width}x${height}; each side needs ${MIN_IMAGE_SIDE} px)`,
+    );
   }
   if (Math.max(width, height) / Math.min(width, height) > MAX_ASPECT_RATIO) {
     throw new ImageRejectedError(filename, `aspect ratio over ${MAX_ASPECT_RATIO}:1 (${width}x${height})`);
@@ -94,7 +97,11 @@ export type IngestResult = { status: "created"; image: Image } | { status: "dupl
  * Stores an original and records it. The blob is written first (content-addressed, so a retry rewrites
  * the same key) and the row second, so a crash between the two leaves no row pointing at nothing.
  */
-export async function ingestImage(db: PrismaClient, blobs: BlobStorage, input: IngestInput): Promise<IngestResult> {
+export async function ingestImage(
+  db: PrismaClient,
+  blobs: BlobStorage,
+  input: IngestInput,
+): Promise<IngestResult> {
   const filename = path.basename(input.filename);
   const probed = await probeImage(filename, input.bytes);
   const existing = await db.image.findUnique({

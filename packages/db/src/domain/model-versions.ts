@@ -11,7 +11,10 @@ export interface ModelVersionInput {
 }
 
 /** Records a SAM encoder/decoder pair. Registering an existing name returns it unchanged. */
-export async function registerModelVersion(db: PrismaClient, input: ModelVersionInput): Promise<ModelVersion> {
+export async function registerModelVersion(
+  db: PrismaClient,
+  input: ModelVersionInput,
+): Promise<ModelVersion> {
   return db.modelVersion.upsert({
     where: { name: input.name },
     update: {},

@@ -11,7 +11,8 @@ const handler = (req: Request) =>
     router: appRouter,
     createContext: () => createContext({ headers: req.headers }),
     onError({ error, path }) {
-      if (error.code === "INTERNAL_SERVER_ERROR") logger("api").error({ path, err: error.message }, "procedure failed");
+      if (error.code === "INTERNAL_SERVER_ERROR")
+        logger("api").error({ path, err: error.message }, "procedure failed");
     },
   });
 
