@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     // The JSON report feeds .ci/summary.mjs; its path is given per run by the npm scripts.
     reporters: ["default", "json"],
+    outputFile: { json: "node_modules/.cache/sas-test/vitest.json" },
     projects: [
       {
         test: {

@@ -47,6 +47,8 @@ export default defineConfig({
       REDIS_URL: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/13",
       DATA_DIR: process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), "sas-e2e-data"),
       LOG_LEVEL: "warn",
+      INITIAL_ADMIN_PASSWORD: "e2e-admin-password",
+      INITIAL_ANNOTATOR_PASSWORD: "e2e-annotator-password",
     },
   },
 });

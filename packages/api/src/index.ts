@@ -1,2 +1,3 @@
+export type { SessionUser } from "@sas/auth";
 export * from "./root";
-export { type Context, createContext, type SessionUser } from "./trpc";
+export { type Context, createContext } from "./trpc";

@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { type SessionUser, sessionUser } from "@sas/auth";
 import { type Logger, logger } from "@sas/config";
 import { type PrismaClient, prisma, type Role } from "@sas/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-}
 
 export interface Context {
   db: PrismaClient;
@@ -19,17 +13,11 @@ export interface Context {
   log: Logger;
 }
 
-export interface CreateContextOptions {
-  headers: Headers;
-  /** Resolves the signed-in user from the request; the auth layer plugs in here. */
-  resolveUser?: (headers: Headers) => Promise<SessionUser | null>;
-}
-
-export async function createContext({ headers, resolveUser }: CreateContextOptions): Promise<Context> {
+export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
   const reqId = headers.get("x-request-id") ?? randomUUID();
   return {
     db: prisma(),
-    user: resolveUser ? await resolveUser(headers) : null,
+    user: await sessionUser(headers),
     reqId,
     log: logger("api").child({ reqId }),
   };

@@ -41,6 +41,13 @@ const envSchema = z.object({
     .default("data")
     .transform((dir) => path.resolve(repoRoot, dir)),
   HOST: z.string().default("127.0.0.1"),
+  /** The origin users reach the app at; sign-in accepts requests from this origin only. Default: http://HOST:PORT. */
+  PUBLIC_URL: url(["http:", "https:"]).optional(),
+  /** Signs session cookies; at least 32 characters. `npm start` creates one in DATA_DIR when unset. */
+  /** First passwords of the seeded admin and annotator; random ones are printed when unset. */
+  INITIAL_ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
+  INITIAL_ANNOTATOR_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Execution provider for the encoder in workers: `cuda` on GPU workers (needs onnxruntime-node's cuda12 binaries). */
@@ -58,7 +65,12 @@ const envSchema = z.object({
     ),
 });
 
-export type Env = z.infer<typeof envSchema>;
+const withDerived = envSchema.transform((config) => ({
+  ...config,
+  PUBLIC_URL: (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ""),
+}));
+
+export type Env = z.infer<typeof withDerived>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -69,7 +81,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const cleaned = Object.fromEntries(
     Object.entries(source).filter(([, value]) => value !== undefined && value !== ""),
   );
-  const result = envSchema.safeParse(cleaned);
+  const result = withDerived.safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues
       .map((issue) => `${issue.path.join(".")} ${issue.message}`)

@@ -12,6 +12,8 @@ export const DEMO_PROJECT = "Demo";
 
 export interface SeedOptions {
   demoImagesDir: string;
+  /** Fixed first passwords (e.g. from INITIAL_ADMIN_PASSWORD); random ones are generated otherwise. */
+  initialPasswords?: Partial<Record<"admin" | "annotator", string>>;
   defaultModel: ModelVersionInput;
   log: Logger;
 }
@@ -45,7 +47,7 @@ export async function seed(db: PrismaClient, blobs: BlobStorage, options: SeedOp
   for (const account of demoAccounts) {
     let user = await db.user.findUnique({ where: { email: account.email } });
     if (!user) {
-      const password = randomBytes(12).toString("base64url");
+      const password = options.initialPasswords?.[account.role] ?? randomBytes(12).toString("base64url");
       user = await createUserWithPassword(db, { ...account, password });
       result.createdAccounts.push({ email: account.email, role: account.role, password });
     }

@@ -8,6 +8,7 @@ import { DEMO_PROJECT, seed } from "@sas/db/seed";
 import { pingRedis } from "@sas/queue";
 import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
 import { LocalDiskStorage } from "@sas/storage";
+import { ensureAuthSecret } from "./auth-secret";
 import { type RunningService, StartupError, startEmbeddedPostgres, startLocalRedis } from "./services";
 import { buildIsCurrent, recordBuild } from "./web-build";
 
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
   const seeded = await seed(db, new LocalDiskStorage(path.join(config.DATA_DIR, "storage")), {
     demoImagesDir: process.env.DEMO_IMAGES_DIR ?? path.resolve(repoRoot, "../shared/fixtures/images"),
     defaultModel: { name: DEFAULT_MODEL_NAME, ...model },
+    initialPasswords: { admin: config.INITIAL_ADMIN_PASSWORD, annotator: config.INITIAL_ANNOTATOR_PASSWORD },
     log,
   });
   await db.$disconnect();
@@ -154,6 +156,7 @@ async function main(): Promise<void> {
 
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
+    AUTH_SECRET: config.AUTH_SECRET ?? (await ensureAuthSecret(config.DATA_DIR)),
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     DATA_DIR: config.DATA_DIR,

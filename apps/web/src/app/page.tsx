@@ -1,8 +1,11 @@
+import { AccountBar } from "../components/account-bar";
+import { ProjectList } from "../components/project-list";
 import { SystemStatus } from "../components/system-status";
 
 export default function HomePage() {
   return (
     <main className="page">
+      <AccountBar />
       <header>
         <h1>Segment Anything Studio</h1>
         <p className="lead">
@@ -10,6 +13,7 @@ export default function HomePage() {
           format.
         </p>
       </header>
+      <ProjectList />
       <SystemStatus />
     </main>
   );

@@ -1,0 +1,37 @@
+"use client";
+
+import { authClient } from "@sas/auth/client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "../trpc/client";
+
+export function AccountBar() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useQuery(trpc.me.get.queryOptions());
+  if (me.isPending) return null;
+  if (!me.data) {
+    return (
+      <nav className="account-bar">
+        <Link href="/sign-in">Sign in</Link>
+      </nav>
+    );
+  }
+  return (
+    <nav className="account-bar" data-testid="account-bar">
+      <span>
+        {me.data.name} · <span className="role">{me.data.role}</span>
+      </span>
+      <button
+        type="button"
+        className="link"
+        onClick={async () => {
+          await authClient.signOut();
+          await queryClient.invalidateQueries();
+        }}
+      >
+        Sign out
+      </button>
+    </nav>
+  );
+}

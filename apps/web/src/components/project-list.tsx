@@ -1,0 +1,28 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "../trpc/client";
+
+export function ProjectList() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.me.get.queryOptions());
+  const projects = useQuery({ ...trpc.project.list.queryOptions(), enabled: !!me.data });
+  if (!me.data) return null;
+  return (
+    <section className="card" aria-labelledby="projects-title">
+      <h2 id="projects-title">Projects</h2>
+      {projects.data?.length === 0 ? <p className="lead">No projects yet.</p> : null}
+      <ul className="project-list">
+        {projects.data?.map((project) => (
+          <li key={project.id} data-testid="project">
+            <strong>{project.name}</strong>
+            <span className="lead">
+              {project.readyImages} of {project.images} images ready
+            </span>
+            <progress max={Math.max(project.images, 1)} value={project.readyImages} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
