@@ -240,8 +240,9 @@ const AHEAD_RIGHT_Y = [0, 0, -1, -1] as const;
 /**
  * Outer boundaries of the mask's 8-connected components as COCO polygons (vertices at pixel corners,
  * clockwise on screen, first vertex at the component's top-left-most corner, in the order the
- * components are met scanning rows top to bottom). Holes are not returned — COCO polygons of one
- * object are united, so a hole cannot be expressed; use RLE when holes matter.
+ * components are met scanning rows top to bottom). Where pixels touch only diagonally the outline
+ * passes through that corner twice. Holes are not returned — COCO polygons of one object are united,
+ * so a hole cannot be expressed; use RLE when holes matter.
  */
 export function maskToPolygons(mask: BinaryMask, options: MaskToPolygonsOptions = {}): Polygon[] {
   assertValidMask(mask);

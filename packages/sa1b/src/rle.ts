@@ -49,7 +49,10 @@ export interface RleInput {
 /** pycocotools keeps counts in 32-bit unsigned integers, so no mask may have more pixels than this. */
 export const MAX_RLE_PIXELS = 0xffff_ffff;
 
-/** More 5-bit groups than this in one value cannot be a count of at most 2^32 - 1. */
+/**
+ * Valid counts need at most 7 five-bit groups; allowing a few more (for writers that pad) still stops
+ * long before a value could lose precision in a double.
+ */
 const MAX_GROUPS_PER_VALUE = 10;
 
 /** A validated RLE: counts are non-negative integers summing to height * width. */
@@ -112,7 +115,7 @@ function readRuns(rle: RleInput): Runs {
   const raw: unknown = rle.counts;
   let counts: ArrayLike<number>;
   if (typeof raw === "string") {
-    counts = countsFromString(raw);
+    counts = parseCounts(raw);
   } else if (Array.isArray(raw) || (ArrayBuffer.isView(raw) && !(raw instanceof DataView))) {
     const list = raw as ArrayLike<unknown>;
     for (let i = 0; i < list.length; i++) checkCount(list[i], i);
@@ -130,17 +133,24 @@ function readRuns(rle: RleInput): Runs {
  * mask size, so it cannot check the sum; `decodeRle` and friends do.
  */
 export function countsFromString(s: string): number[] {
+  return Array.from(parseCounts(s));
+}
+
+/** `countsFromString` into a typed array (no per-count allocation; a string never has more counts than characters). */
+function parseCounts(s: string): Uint32Array {
   if (typeof s !== "string") throw new RleError(`RLE counts string expected, got ${describe(s)}`);
-  const counts: number[] = [];
+  const n = s.length;
+  const counts = new Uint32Array(n);
+  let m = 0;
   let p = 0;
-  while (p < s.length) {
+  while (p < n) {
     const start = p;
     let value = 0;
     let scale = 1;
     let group = 0;
     let more = true;
     while (more) {
-      if (p >= s.length) {
+      if (p >= n) {
         throw new RleError(
           `RLE counts string ends inside the value that starts at offset ${start} (last character has the continuation bit)`,
         );
@@ -161,27 +171,31 @@ export function countsFromString(s: string): number[] {
     }
     // Sign-extend: the last group's 0x10 bit marks a negative (two's complement) value.
     if ((group & 0x10) !== 0) value -= scale;
-    const i = counts.length;
-    if (i > 2) value += counts[i - 2]!;
+    if (m > 2) value += counts[m - 2]!;
     if (value < 0) {
-      throw new RleError(`RLE count #${i} decodes to a negative run length (${value}) at offset ${start}`);
+      throw new RleError(`RLE count #${m} decodes to a negative run length (${value}) at offset ${start}`);
     }
     if (value > MAX_RLE_PIXELS)
-      throw new RleError(`RLE count #${i} is too large (${value}) at offset ${start}`);
-    counts.push(value);
+      throw new RleError(`RLE count #${m} is too large (${value}) at offset ${start}`);
+    counts[m++] = value;
   }
-  return counts;
+  return counts.subarray(0, m);
 }
 
 /** Encodes counts as the compressed string (pycocotools `rleToString`). */
 export function countsToString(counts: ArrayLike<number>): string {
+  for (let i = 0; i < counts.length; i++) checkCount(counts[i], i);
+  return writeCounts(counts);
+}
+
+/** `countsToString` for counts already known to be integers in [0, MAX_RLE_PIXELS]. */
+function writeCounts(counts: ArrayLike<number>): string {
   const m = counts.length;
   // A value below 2^32 and a delta within +-2^32 both fit in 7 groups of 5 bits (sign included).
   const bytes = new Uint8Array(m * 7);
   let p = 0;
   for (let i = 0; i < m; i++) {
-    const count = checkCount(counts[i], i);
-    let x = i > 2 ? count - counts[i - 2]! : count;
+    let x = i > 2 ? counts[i]! - counts[i - 2]! : counts[i]!;
     let more = true;
     while (more) {
       let group: number;
@@ -200,10 +214,13 @@ export function countsToString(counts: ArrayLike<number>): string {
 }
 
 function asciiFromBytes(bytes: Uint8Array, length: number): string {
+  // fromCharCode.apply takes the typed array as its argument list directly (spreading it would go
+  // through the iterator, which is several times slower); chunks keep the argument count bounded.
   const step = 0x2000;
   let s = "";
   for (let i = 0; i < length; i += step) {
-    s += String.fromCharCode(...bytes.subarray(i, Math.min(i + step, length)));
+    const chunk = bytes.subarray(i, Math.min(i + step, length));
+    s += String.fromCharCode.apply(null, chunk as unknown as number[]);
   }
   return s;
 }
@@ -214,7 +231,7 @@ function asciiFromBytes(bytes: Uint8Array, length: number): string {
  */
 export function rleFromCounts(size: readonly [number, number], counts: ArrayLike<number>): CocoRle {
   const { height, width } = readRuns({ size, counts });
-  return { size: [height, width], counts: countsToString(counts) };
+  return { size: [height, width], counts: writeCounts(counts) };
 }
 
 /** Validates an RLE in either form and returns it in compressed form. */
@@ -222,7 +239,7 @@ export function toCocoRle(rle: RleInput): CocoRle {
   const { height, width, counts } = readRuns(rle);
   return {
     size: [height, width],
-    counts: typeof rle.counts === "string" ? rle.counts : countsToString(counts),
+    counts: typeof rle.counts === "string" ? rle.counts : writeCounts(counts),
   };
 }
 
@@ -237,8 +254,8 @@ export function assertValidRle(rle: RleInput): void {
   readRuns(rle);
 }
 
-function growCounts(counts: Uint32Array): Uint32Array {
-  const grown = new Uint32Array(counts.length * 2);
+function growCounts(counts: Uint32Array, atLeast: number): Uint32Array {
+  const grown = new Uint32Array(Math.max(counts.length * 2, atLeast));
   grown.set(counts);
   return grown;
 }
@@ -252,18 +269,20 @@ function maskRuns(mask: BinaryMask): Uint32Array {
   let prev = 0;
   let run = 0;
   for (let x = 0; x < w; x++) {
+    // A column adds at most h runs; growing here keeps the pixel loop free of checks.
+    if (m + h + 1 > counts.length) counts = growCounts(counts, m + h + 1);
+    // Branch-free: the current run length is stored at counts[m] for every pixel, and m only
+    // advances (keeping it) when the value changes. Speckled masks would mispredict a branch often.
     for (let i = x; i < n; i += w) {
       const v = data[i] === 0 ? 0 : 1;
-      if (v !== prev) {
-        if (m === counts.length) counts = growCounts(counts);
-        counts[m++] = run;
-        run = 0;
-        prev = v;
-      }
-      run++;
+      const changed = v ^ prev;
+      counts[m] = run;
+      m += changed;
+      run = (run & (changed - 1)) + 1;
+      prev = v;
     }
   }
-  if (m === counts.length) counts = growCounts(counts);
+  if (m + 1 > counts.length) counts = growCounts(counts, m + 1);
   counts[m++] = run;
   return counts.subarray(0, m);
 }
@@ -277,7 +296,7 @@ export function encodeMask(mask: BinaryMask): CocoRle {
   if (mask.width * mask.height > MAX_RLE_PIXELS) {
     throw new RleError(`mask ${mask.width}x${mask.height} has more than ${MAX_RLE_PIXELS} pixels`);
   }
-  return { size: [mask.height, mask.width], counts: countsToString(maskRuns(mask)) };
+  return { size: [mask.height, mask.width], counts: writeCounts(maskRuns(mask)) };
 }
 
 /** Decodes either RLE form to a row-major mask. */
@@ -409,7 +428,7 @@ export function mergeRles(rles: readonly RleInput[], mode: MergeMode = "union"):
     }
     counts = mergeRuns(counts, next.counts, height * width, mode === "intersection");
   }
-  return { size: [height, width], counts: countsToString(counts) };
+  return { size: [height, width], counts: writeCounts(counts) };
 }
 
 /** @internal Shared with iou.ts: validated runs of an RLE. */

@@ -60,7 +60,14 @@ export function maskFromRows(rows: readonly string[]): BinaryMask {
   return mask;
 }
 
-export function rectMask(width: number, height: number, x0: number, y0: number, x1: number, y1: number): BinaryMask {
+export function rectMask(
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): BinaryMask {
   const mask = createMask(width, height);
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask.data[y * width + x] = 1;
   return mask;
@@ -70,4 +77,18 @@ export function pixelCount(mask: BinaryMask): number {
   let n = 0;
   for (const v of mask.data) if (v !== 0) n++;
   return n;
+}
+
+/**
+ * Index of the first pixel where two masks differ (-1 if none). Comparing large typed arrays with
+ * `toEqual` is very slow, so tests compare through this.
+ */
+export function firstDifference(a: BinaryMask, b: BinaryMask): number {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`size differs: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
+  }
+  for (let i = 0; i < a.data.length; i++) {
+    if ((a.data[i] !== 0) !== (b.data[i] !== 0)) return i;
+  }
+  return a.data.length === b.data.length ? -1 : Math.min(a.data.length, b.data.length);
 }
