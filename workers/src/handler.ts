@@ -12,6 +12,8 @@ export interface JobContext {
 export interface JobHandler<Payload> {
   definition: JobDefinition<Payload>;
   run(payload: Payload, context: JobContext): Promise<unknown>;
+  /** Called once when a job has failed for good (no retries left, or an unrecoverable error). */
+  onFinalFailure?(payload: Payload, error: Error, log: Logger): Promise<void>;
 }
 
 export function defineHandler<Payload>(handler: JobHandler<Payload>): JobHandler<Payload> {

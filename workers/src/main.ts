@@ -11,6 +11,7 @@ import {
 } from "@sas/queue";
 import type { Worker } from "bullmq";
 import { startWorker } from "./run-worker";
+import { releaseSessions } from "./sam-sessions";
 
 async function main(): Promise<void> {
   const config = env();
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
     startWorker({
       queue: name as QueueName,
       redisUrl: config.REDIS_URL,
-      concurrency: config.WORKER_CONCURRENCY,
+      // Encodes are serialised per process (see sam-sessions.ts); a second embed job in flight decodes
+      // and stores its image while the first one holds the encoder.
+      concurrency: name === "embed" ? Math.max(2, config.WORKER_CONCURRENCY) : config.WORKER_CONCURRENCY,
+      lockMs: config.JOB_LOCK_MS,
       log,
     }),
   );
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     // close() waits for active jobs; a job cut off by a hard kill is picked up again by another worker
     // once its lock expires.
     await Promise.all(workers.map((w) => w.close()));
+    await releaseSessions();
     await closeQueues();
     await disconnectPrisma();
     log.info("worker stopped");

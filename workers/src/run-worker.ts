@@ -9,10 +9,17 @@ export interface StartWorkerOptions {
   redisUrl: string;
   concurrency: number;
   log: Logger;
+  lockMs?: number;
 }
 
 /** A BullMQ worker that routes each job to its handler by versioned name and validates the payload first. */
-export function startWorker({ queue, redisUrl, concurrency, log }: StartWorkerOptions): Worker {
+export function startWorker({
+  queue,
+  redisUrl,
+  concurrency,
+  log,
+  lockMs = 30_000,
+}: StartWorkerOptions): Worker {
   const handlers = handlersFor(queue);
   const worker = new Worker(
     queue,
@@ -36,8 +43,29 @@ export function startWorker({ queue, redisUrl, concurrency, log }: StartWorkerOp
       jobLog.debug({ ms: Math.round(performance.now() - started) }, "job done");
       return result;
     },
-    { connection: createRedis(redisUrl, "worker"), concurrency, autorun: true },
+    {
+      connection: createRedis(redisUrl, "worker"),
+      concurrency,
+      autorun: true,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose worker died twice in a row is more likely to kill workers than to be unlucky.
+      maxStalledCount: 2,
+    },
   );
+  worker.on("failed", (job, error) => {
+    if (!job) return;
+    const handler = handlers.get(job.name);
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (final && handler?.onFinalFailure) {
+      const parsed = handler.definition.payload.safeParse(job.data);
+      if (parsed.success) {
+        handler
+          .onFinalFailure(parsed.data as never, error, log.child({ jobId: job.id, job: job.name }))
+          .catch((e: Error) => log.error({ jobId: job.id, err: e.message }, "final-failure handler failed"));
+      }
+    }
+  });
   worker.on("failed", (job, error) =>
     log.warn(
       { jobId: job?.id, job: job?.name, err: error.message, attempts: job?.attemptsMade },

@@ -52,6 +52,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Execution provider for the encoder in workers: `cuda` on GPU workers (needs onnxruntime-node's cuda12 binaries). */
   ORT_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
+  /**
+   * How long a worker's claim on a job lasts without renewal. A worker killed mid-job loses its claim
+   * after this, and another worker picks the job up.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Comma-separated queue names this worker consumes; empty means all. */
   WORKER_QUEUES: z

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Queue names are part of the wire contract between web and workers. */
-export const queueNames = ["maintenance"] as const;
+export const queueNames = ["maintenance", "embed"] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /**
@@ -26,6 +26,14 @@ export const expireLeasesJob = defineJob({
   name: "expire-leases",
   version: 1,
   payload: z.object({ now: z.iso.datetime().optional() }),
+});
+
+/** One job per (image, model version): computes and stores the image embedding the browser decodes against. */
+export const embedImageJob = defineJob({
+  queue: "embed",
+  name: "embed-image",
+  version: 1,
+  payload: z.object({ imageId: z.uuid(), modelVersionId: z.uuid() }),
 });
 
 export class PayloadError extends Error {

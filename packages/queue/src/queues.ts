@@ -2,7 +2,7 @@ import { env } from "@sas/config";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "./connection";
-import { type JobDefinition, jobName, parsePayload, type QueueName, queueNames } from "./jobs";
+import { embedImageJob, type JobDefinition, jobName, parsePayload, type QueueName, queueNames } from "./jobs";
 
 /** Retries with exponential backoff by default: a transient failure should not need a human. */
 export const defaultJobOptions: JobsOptions = {
@@ -39,6 +39,23 @@ export async function enqueue<Payload>(
   const job = await queue(definition.queue).add(jobName(definition), data, options);
   if (!job.id) throw new Error(`BullMQ returned no id for ${jobName(definition)}`);
   return job.id;
+}
+
+/**
+ * Asks for an image's embedding. The BullMQ job id is derived from (image, model version), so asking
+ * twice while a job exists is a no-op, and a re-run after completion is harmless (the handler is
+ * idempotent).
+ */
+export async function enqueueEmbedding(
+  imageId: string,
+  modelVersionId: string,
+  priority?: number,
+): Promise<string> {
+  return enqueue(
+    embedImageJob,
+    { imageId, modelVersionId },
+    { jobId: `embed-${imageId}-${modelVersionId}`, ...(priority ? { priority } : {}) },
+  );
 }
 
 export async function queueCounts(): Promise<Record<QueueName, Record<string, number>>> {

@@ -39,14 +39,46 @@ export interface ProbedImage {
   orientation: number;
 }
 
+/**
+ * PNG and GIF headers state the size before any pixel data; libvips refuses a zero there with a bare
+ * "corrupt header", so read it ourselves to say what is actually wrong.
+ */
+function declaredSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const startsWith = (magic: number[]) => magic.every((byte, i) => bytes[i] === byte);
+  if (bytes.byteLength >= 24 && startsWith([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (bytes.byteLength >= 10 && startsWith([0x47, 0x49, 0x46, 0x38])) {
+    return { width: view.getUint16(6, true), height: view.getUint16(8, true) };
+  }
+  return null;
+}
+
+/** libvips messages end with a colon or newline when they have no detail; keep them to one clean line. */
+const vipsMessage = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/[:\s]+$/, "");
+
 /** Checks that the bytes are a whole, decodable, sensibly sized image, and describes it. */
 export async function probeImage(filename: string, bytes: Uint8Array): Promise<ProbedImage> {
   if (bytes.byteLength === 0) throw new ImageRejectedError(filename, "the file is empty");
+  const declared = declaredSize(bytes);
+  if (declared && (declared.width === 0 || declared.height === 0)) {
+    throw new ImageRejectedError(filename, `the image has no pixels (${declared.width}x${declared.height})`);
+  }
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
   } catch (error) {
-    throw new ImageRejectedError(filename, `not a readable image (${(error as Error).message})`);
+    const message = vipsMessage(error);
+    // sharp checks the pixel limit while reading the header, before any pixel is decoded.
+    if (/pixel limit/i.test(message)) {
+      throw new ImageRejectedError(
+        filename,
+        `too many pixels (over the limit of ${MAX_IMAGE_PIXELS.toLocaleString("en-US")}; a decompression bomb?)`,
+      );
+    }
+    throw new ImageRejectedError(filename, `not a readable image (${message})`);
   }
   const format = metadata.format ? acceptedFormats[metadata.format] : undefined;
   if (!format)
@@ -56,8 +88,14 @@ export async function probeImage(filename: string, bytes: Uint8Array): Promise<P
   const rawHeight = metadata.height ?? 0;
   // EXIF orientations 5-8 rotate by 90°, so the displayed image swaps width and height.
   const [width, height] = orientation >= 5 ? [rawHeight, rawWidth] : [rawWidth, rawHeight];
+  if (width === 0 || height === 0) {
+    throw new ImageRejectedError(filename, `the image has no pixels (${width}x${height})`);
+  }
   if (width * height > MAX_IMAGE_PIXELS) {
-    throw new ImageRejectedError(filename, `too many pixels (${width}x${height}; limit ${MAX_IMAGE_PIXELS})`);
+    throw new ImageRejectedError(
+      filename,
+      `too many pixels (${width}x${height}; limit ${MAX_IMAGE_PIXELS.toLocaleString("en-US")})`,
+    );
   }
   if (Math.min(width, height) < MIN_IMAGE_SIDE) {
     throw new ImageRejectedError(
@@ -69,10 +107,11 @@ export async function probeImage(filename: string, bytes: Uint8Array): Promise<P
     throw new ImageRejectedError(filename, `aspect ratio over ${MAX_ASPECT_RATIO}:1 (${width}x${height})`);
   }
   try {
-    // A header can be fine while the pixel data is truncated: decode fully once to be sure.
+    // A header can be fine while the pixel data is truncated: decode fully once to be sure. "truncated"
+    // rather than sharp's default "warning", so benign libjpeg warnings in real camera files still pass.
     await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated" }).stats();
   } catch (error) {
-    throw new ImageRejectedError(filename, `the image data is damaged (${(error as Error).message})`);
+    throw new ImageRejectedError(filename, `the image data is damaged (${vipsMessage(error)})`);
   }
   return {
     sha256: createHash("sha256").update(bytes).digest("hex"),
@@ -82,6 +121,35 @@ export async function probeImage(filename: string, bytes: Uint8Array): Promise<P
     height,
     orientation,
   };
+}
+
+/** Longest side of the previews the project grid shows. */
+export const THUMBNAIL_SIDE = 320;
+
+/**
+ * A small upright WebP preview of a stored original, for image grids: originals can be tens of
+ * megabytes, and TIFF/HEIF originals do not display in browsers at all.
+ */
+export async function renderThumbnail(bytes: Uint8Array, side = THUMBNAIL_SIDE): Promise<Buffer> {
+  return sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+    .rotate()
+    .resize(side, side, { fit: "inside", withoutEnlargement: true })
+    .webp({ quality: 75 })
+    .toBuffer();
+}
+
+const MAX_FILENAME_LENGTH = 255;
+
+/**
+ * The name shown to people: the last path segment (browsers and tar entries may carry `/` or `\`),
+ * without control characters, at most 255 characters (keeping the extension).
+ */
+export function cleanFilename(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
+  const base = (name.split(/[\\/]/).pop() ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  if (base.length <= MAX_FILENAME_LENGTH) return base;
+  const ext = path.extname(base).slice(0, 16);
+  return base.slice(0, MAX_FILENAME_LENGTH - ext.length) + ext;
 }
 
 export interface IngestInput {
@@ -102,7 +170,8 @@ export async function ingestImage(
   blobs: BlobStorage,
   input: IngestInput,
 ): Promise<IngestResult> {
-  const filename = path.basename(input.filename);
+  const filename = cleanFilename(input.filename);
+  if (!filename) throw new ImageRejectedError(input.filename, "the file has no name");
   const probed = await probeImage(filename, input.bytes);
   const existing = await db.image.findUnique({
     where: { projectId_sha256: { projectId: input.projectId, sha256: probed.sha256 } },
