@@ -1,0 +1,5 @@
+// Entry point for Next route handlers: HTTP helpers and the services binary routes call.
+export * from "./access";
+export * from "./http";
+export * from "./services/embeddings";
+export * from "./services/ingest";
