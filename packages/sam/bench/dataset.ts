@@ -33,7 +33,9 @@ export async function listDataset(dir: string): Promise<DatasetSample[]> {
   const imgDir = path.join(dir, "img");
   const gtDir = path.join(dir, "gt");
   for (const sub of [imgDir, gtDir]) {
-    if (!(await isDirectory(sub))) throw new DatasetError(`dataset dir ${dir} has no ${path.basename(sub)}/ folder`);
+    if (!(await isDirectory(sub))) {
+      throw new DatasetError(`dataset dir ${dir} has no ${path.basename(sub)}/ folder`);
+    }
   }
 
   const gtByStem = new Map<string, string>();
@@ -52,7 +54,8 @@ export async function listDataset(dir: string): Promise<DatasetSample[]> {
     else missing.push(file);
   }
   if (missing.length > 0) {
-    const shown = missing.slice(0, 5).join(", ") + (missing.length > 5 ? `, … (${missing.length} in all)` : "");
+    const shown =
+      missing.slice(0, 5).join(", ") + (missing.length > 5 ? `, … (${missing.length} in all)` : "");
     throw new DatasetError(`no ground truth in ${gtDir} (expected <name>.png) for: ${shown}`);
   }
   if (samples.length === 0) throw new DatasetError(`no images in ${imgDir}`);

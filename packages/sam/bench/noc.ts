@@ -27,7 +27,9 @@ const USAGE = "usage: npm run bench:noc -- --dataset DIR [--max-clicks 20] [--li
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  }
   return n;
 }
 
@@ -77,7 +79,9 @@ async function runImage(
       `${sample.name}: image is ${image.width}x${image.height} (after EXIF orientation) but its ground truth is ${gt.object.width}x${gt.object.height}`,
     );
   }
-  if (!gt.object.data.includes(1)) throw new DatasetError(`${sample.name}: ground truth has no object pixels`);
+  if (!gt.object.data.includes(1)) {
+    throw new DatasetError(`${sample.name}: ground truth has no object pixels`);
+  }
 
   const encodeStart = performance.now();
   const embedding = await sam.encode(image);

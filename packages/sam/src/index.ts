@@ -1,3 +1,4 @@
+export * from "./float16";
 export * from "./multimask";
 export * from "./onnx-graph";
 export * from "./postprocess";

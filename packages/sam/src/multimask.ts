@@ -14,9 +14,9 @@
 import {
   buildNode,
   GraphProtoField,
+  ONNX_FLOAT,
   type OnnxDim,
   type OnnxNode,
-  ONNX_FLOAT,
   type ParsedModel,
   parseModel,
   serializeModel,
@@ -27,7 +27,7 @@ import {
   ValueInfoProtoField,
   valueInfoField,
 } from "./onnx-graph";
-import { messageField, type ProtoField, parseMessage, ProtobufError, stringField } from "./protobuf";
+import { messageField, ProtobufError, type ProtoField, parseMessage, stringField } from "./protobuf";
 
 /** Output names of the derived decoder (in addition to the stock masks / iou_predictions / low_res_masks). */
 export const MULTIMASK_OUTPUTS = {
@@ -73,7 +73,11 @@ function producers(nodes: readonly OnnxNode[]): Map<string, OnnxNode> {
   return m;
 }
 
-function dependsOn(tensor: string, pred: (n: OnnxNode) => boolean, producedBy: Map<string, OnnxNode>): boolean {
+function dependsOn(
+  tensor: string,
+  pred: (n: OnnxNode) => boolean,
+  producedBy: Map<string, OnnxNode>,
+): boolean {
   const seen = new Set<string>();
   const stack = [tensor];
   while (stack.length > 0) {
@@ -164,7 +168,11 @@ const SUFFIX = "/all_candidates";
 
 /** Sets the leading dimension of a graph input's shape to a symbolic name, keeping everything else. */
 function withSymbolicLeadingDim(field: ProtoField, dimParam: string): ProtoField {
-  const edit = (fields: ProtoField[], no: number, fn: (payload: Uint8Array) => ProtoField[]): ProtoField[] => {
+  const edit = (
+    fields: ProtoField[],
+    no: number,
+    fn: (payload: Uint8Array) => ProtoField[],
+  ): ProtoField[] => {
     let done = false;
     return fields.map((f) => {
       if (done || f.no !== no) return f;
@@ -190,7 +198,8 @@ export function deriveMultimaskDecoder(model: Uint8Array, options: DeriveOptions
   try {
     parsed = parseModel(model);
   } catch (e) {
-    if (e instanceof ProtobufError) throw new MultimaskDerivationError(`not a readable ONNX model: ${e.message}`);
+    if (e instanceof ProtobufError)
+      throw new MultimaskDerivationError(`not a readable ONNX model: ${e.message}`);
     throw e;
   }
   const taken = new Set(parsed.nodes.flatMap((n) => n.outputs));
@@ -200,8 +209,18 @@ export function deriveMultimaskDecoder(model: Uint8Array, options: DeriveOptions
   const candidates = findCandidateTensors(parsed);
 
   const newNodes: ProtoField[] = [
-    simpleNode("Identity", `${MULTIMASK_OUTPUTS.lowResMasks}/Identity`, [candidates.lowResMasks], [MULTIMASK_OUTPUTS.lowResMasks]),
-    simpleNode("Identity", `${MULTIMASK_OUTPUTS.iouPredictions}/Identity`, [candidates.iouPredictions], [MULTIMASK_OUTPUTS.iouPredictions]),
+    simpleNode(
+      "Identity",
+      `${MULTIMASK_OUTPUTS.lowResMasks}/Identity`,
+      [candidates.lowResMasks],
+      [MULTIMASK_OUTPUTS.lowResMasks],
+    ),
+    simpleNode(
+      "Identity",
+      `${MULTIMASK_OUTPUTS.iouPredictions}/Identity`,
+      [candidates.iouPredictions],
+      [MULTIMASK_OUTPUTS.iouPredictions],
+    ),
   ];
   const newOutputs: ProtoField[] = [
     valueInfoField(GraphProtoField.output, {
@@ -232,7 +251,13 @@ export function deriveMultimaskDecoder(model: Uint8Array, options: DeriveOptions
       newNodes.push(buildNode(n, { name: `${n.name}${SUFFIX}`, inputs, outputs }));
     }
     const dims: OnnxDim[] = [PROMPT_BATCH_DIM, 4, "orig_height", "orig_width"];
-    newOutputs.push(valueInfoField(GraphProtoField.output, { name: MULTIMASK_OUTPUTS.masks, elemType: ONNX_FLOAT, shape: dims }));
+    newOutputs.push(
+      valueInfoField(GraphProtoField.output, {
+        name: MULTIMASK_OUTPUTS.masks,
+        elemType: ONNX_FLOAT,
+        shape: dims,
+      }),
+    );
   }
 
   const pointInputs = new Set(["point_coords", "point_labels"]);

@@ -6,9 +6,9 @@ import {
   firstString,
   lenField,
   messageField,
+  ProtobufError,
   type ProtoField,
   parseMessage,
-  ProtobufError,
   serializeMessage,
   stringField,
   strings,
@@ -101,7 +101,8 @@ export function parseValueInfo(field: ProtoField): OnnxValueInfo {
 export function parseModel(model: Uint8Array): ParsedModel {
   const modelFields = parseMessage(model);
   const graphs = modelFields.filter((f) => f.no === ModelProtoField.graph);
-  if (graphs.length !== 1) throw new ProtobufError(`expected one graph in the ONNX model, found ${graphs.length}`);
+  if (graphs.length !== 1)
+    throw new ProtobufError(`expected one graph in the ONNX model, found ${graphs.length}`);
   const graphFields = parseMessage(graphs[0]!.payload);
   const nodes: OnnxNode[] = [];
   const inputs: OnnxValueInfo[] = [];
@@ -151,20 +152,34 @@ export function simpleNode(opType: string, name: string, inputs: string[], outpu
 }
 
 function dimField(dim: OnnxDim): ProtoField {
-  if (typeof dim === "number") return messageField(TensorShapeField.dim, [varintField(DimensionField.dimValue, dim)]);
-  if (typeof dim === "string") return messageField(TensorShapeField.dim, [stringField(DimensionField.dimParam, dim)]);
+  if (typeof dim === "number")
+    return messageField(TensorShapeField.dim, [varintField(DimensionField.dimValue, dim)]);
+  if (typeof dim === "string")
+    return messageField(TensorShapeField.dim, [stringField(DimensionField.dimParam, dim)]);
   return lenField(TensorShapeField.dim, new Uint8Array(0));
 }
 
 /** A ValueInfoProto for a graph input/output (field number chosen by the caller: 11 input, 12 output). */
-export function valueInfoField(no: number, info: { name: string; elemType: number; shape: OnnxDim[] }): ProtoField {
+export function valueInfoField(
+  no: number,
+  info: { name: string; elemType: number; shape: OnnxDim[] },
+): ProtoField {
   const shape = messageField(TensorTypeField.shape, info.shape.map(dimField));
-  const tensorType = messageField(TypeProtoField.tensorType, [varintField(TensorTypeField.elemType, info.elemType), shape]);
-  return messageField(no, [stringField(ValueInfoProtoField.name, info.name), messageField(ValueInfoProtoField.type, [tensorType])]);
+  const tensorType = messageField(TypeProtoField.tensorType, [
+    varintField(TensorTypeField.elemType, info.elemType),
+    shape,
+  ]);
+  return messageField(no, [
+    stringField(ValueInfoProtoField.name, info.name),
+    messageField(ValueInfoProtoField.type, [tensorType]),
+  ]);
 }
 
 /** Assembles the model again with the graph's fields replaced; all other model fields are copied as is. */
-export function serializeModel(modelFields: readonly ProtoField[], graphFields: readonly ProtoField[]): Uint8Array {
+export function serializeModel(
+  modelFields: readonly ProtoField[],
+  graphFields: readonly ProtoField[],
+): Uint8Array {
   const graph = messageField(ModelProtoField.graph, graphFields);
   return serializeMessage(modelFields.map((f) => (f.no === ModelProtoField.graph ? graph : f)));
 }

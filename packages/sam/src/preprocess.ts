@@ -1,4 +1,3 @@
-import { preprocessShape } from "./transforms";
 import { SAM_IMAGE_SIZE } from "./types";
 
 /** SAM's pixel normalisation, on the 0-255 scale (ImageNet mean/std). */
@@ -50,9 +49,4 @@ export function preprocessImage(rgb: ResizedRgb, out?: Float32Array): Float32Arr
     }
   }
   return tensor;
-}
-
-/** Convenience check used by callers that resize themselves: the size the RGB buffer must have. */
-export function expectedResizedSize(originalWidth: number, originalHeight: number) {
-  return preprocessShape(originalWidth, originalHeight);
 }

@@ -79,7 +79,9 @@ function validatePrompt(prompt: SamPrompt): void {
     throw new RangeError("a SAM prompt needs at least one point or a box");
   }
   if (prompt.maskInput && prompt.maskInput.length !== LOW_RES_AREA) {
-    throw new RangeError(`maskInput must be ${SAM_LOW_RES_SIZE}x${SAM_LOW_RES_SIZE}, got ${prompt.maskInput.length}`);
+    throw new RangeError(
+      `maskInput must be ${SAM_LOW_RES_SIZE}x${SAM_LOW_RES_SIZE}, got ${prompt.maskInput.length}`,
+    );
   }
 }
 
@@ -126,7 +128,8 @@ export function promptsToBatchFeeds(
   let n = 0;
   for (const p of prompts) {
     validatePrompt(p);
-    if (p.maskInput) throw new RangeError("batched prompts cannot carry maskInput (mask_input is [1,1,256,256])");
+    if (p.maskInput)
+      throw new RangeError("batched prompts cannot carry maskInput (mask_input is [1,1,256,256])");
     n = Math.max(n, decoderPointCount(p));
   }
   const b = prompts.length;
@@ -187,7 +190,8 @@ export function maskToLowResPrompt(mask: BinaryMask, logit: number = DRAWN_MASK_
   for (const wy of yWeights) {
     for (let cx = 0; cx < SAM_LOW_RES_SIZE; cx++) {
       let s = 0;
-      for (let k = 0; k < wy.weights.length; k++) s += rowSums[(wy.start + k) * SAM_LOW_RES_SIZE + cx]! * wy.weights[k]!;
+      for (let k = 0; k < wy.weights.length; k++)
+        s += rowSums[(wy.start + k) * SAM_LOW_RES_SIZE + cx]! * wy.weights[k]!;
       const f = Math.min(1, s / cellArea);
       out[wy.cell * SAM_LOW_RES_SIZE + cx] = logit * (2 * f - 1);
     }

@@ -24,6 +24,7 @@ export function preprocessShape(width: number, height: number, longSide: number 
     throw new RangeError(`image size must be positive, got ${width}x${height}`);
   }
   const scale = (longSide * 1.0) / Math.max(width, height);
+  // SAM would give 0 for a side that scales below half a pixel (aspect ratio beyond 2048:1); keep one row.
   return {
     width: Math.max(1, Math.floor(width * scale + 0.5)),
     height: Math.max(1, Math.floor(height * scale + 0.5)),

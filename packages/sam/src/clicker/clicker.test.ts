@@ -47,7 +47,9 @@ describe("nextClick: first click", () => {
 describe("nextClick: corrections", () => {
   const width = 80;
   const height = 60;
-  const gt: GroundTruth = { object: maskFrom(width, height, (x, y) => x >= 10 && x < 50 && y >= 10 && y < 50) };
+  const gt: GroundTruth = {
+    object: maskFrom(width, height, (x, y) => x >= 10 && x < 50 && y >= 10 && y < 50),
+  };
 
   it("clicks positive in a missed part of the object when that error is deeper", () => {
     // Prediction covers the left half only; the missed right half (20x40) is the larger error.
@@ -123,7 +125,9 @@ describe("Clicker", () => {
   it("records clicks and never clicks the same pixel twice", () => {
     const width = 21;
     const height = 21;
-    const gt: GroundTruth = { object: maskFrom(width, height, (x, y) => (x - 10) ** 2 + (y - 10) ** 2 <= 36) };
+    const gt: GroundTruth = {
+      object: maskFrom(width, height, (x, y) => (x - 10) ** 2 + (y - 10) ** 2 <= 36),
+    };
     const clicker = new Clicker(gt);
     const first = clicker.click(null);
     expect(first).toEqual({ x: 10, y: 10, label: 1 });

@@ -62,9 +62,11 @@ describe("squaredDistanceTransform", () => {
     expect(Array.from(squaredDistanceTransform(full, width, height))).toEqual([
       1, 1, 1, 1, 1, 1, 4, 4, 4, 1, 1, 1, 1, 1, 1,
     ]);
-    expect(squaredDistanceTransform(full, width, height, { borderIsBackground: false }).every((d) => d === Infinity)).toBe(
-      true,
-    );
+    expect(
+      squaredDistanceTransform(full, width, height, { borderIsBackground: false }).every(
+        (d) => d === Infinity,
+      ),
+    ).toBe(true);
   });
 
   it("gives Euclidean (not city-block) distances", () => {

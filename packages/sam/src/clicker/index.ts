@@ -1,7 +1,7 @@
 export {
   Clicker,
-  GT_IGNORE_VALUE,
   type GroundTruth,
+  GT_IGNORE_VALUE,
   groundTruthFromGray,
   nextClick,
   withoutIgnored,

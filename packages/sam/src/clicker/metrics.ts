@@ -41,7 +41,10 @@ export interface NocSummary {
 /** NoC and mIoU-by-click over a dataset, given each image's IoU after every click. */
 export function summarizeSessions(
   perImageIous: readonly (readonly number[])[],
-  { maxClicks = DEFAULT_MAX_CLICKS, thresholds = [0.85, 0.9] }: { maxClicks?: number; thresholds?: number[] } = {},
+  {
+    maxClicks = DEFAULT_MAX_CLICKS,
+    thresholds = [0.85, 0.9],
+  }: { maxClicks?: number; thresholds?: number[] } = {},
 ): NocSummary {
   const images = perImageIous.length;
   const noc: Record<number, number> = {};

@@ -32,7 +32,11 @@ describe("simulateSession", () => {
   const width = 96;
   const height = 80;
   const gt: GroundTruth = {
-    object: maskFrom(width, height, (x, y) => (x >= 10 && x < 40 && y >= 10 && y < 70) || (x >= 10 && x < 85 && y >= 45 && y < 70)),
+    object: maskFrom(
+      width,
+      height,
+      (x, y) => (x >= 10 && x < 40 && y >= 10 && y < 70) || (x >= 10 && x < 85 && y >= 45 && y < 70),
+    ),
   };
 
   it("converges with a predictor that paints the largest disk that fits at each click", async () => {
@@ -54,12 +58,19 @@ describe("simulateSession", () => {
   });
 
   it("places negative clicks when the predictor overshoots", async () => {
-    const result = await simulateSession(gt, diskPredictor(width, height, () => 30));
+    const result = await simulateSession(
+      gt,
+      diskPredictor(width, height, () => 30),
+    );
     expect(result.clicks.some((c) => c.label === 0)).toBe(true);
   });
 
   it("stops at the target IoU when asked", async () => {
-    const result = await simulateSession(gt, diskPredictor(width, height, () => 14), { stopAtIou: 0.7 });
+    const result = await simulateSession(
+      gt,
+      diskPredictor(width, height, () => 14),
+      { stopAtIou: 0.7 },
+    );
     expect(result.ious.at(-1)!).toBeGreaterThanOrEqual(0.7);
     expect(result.ious.slice(0, -1).every((iou) => iou < 0.7)).toBe(true);
   });
@@ -90,6 +101,9 @@ describe("objectIoU", () => {
       ignore: { width: 4, height: 1, data: Uint8Array.from([0, 0, 1, 0]) },
     };
     expect(objectIoU(gt, { width: 4, height: 1, data: Uint8Array.from([1, 1, 1, 0]) })).toBe(1);
-    expect(objectIoU(gt, { width: 4, height: 1, data: Uint8Array.from([1, 0, 1, 1]) })).toBeCloseTo(1 / 3, 12);
+    expect(objectIoU(gt, { width: 4, height: 1, data: Uint8Array.from([1, 0, 1, 1]) })).toBeCloseTo(
+      1 / 3,
+      12,
+    );
   });
 });

@@ -70,7 +70,10 @@ async function toRaw(pipeline: Sharp, what: string): Promise<RawRgb> {
  * flattened onto FLATTEN_BACKGROUND). Returns the oriented size and the pixels resized to SAM's
  * preprocess shape. Throws ImageDecodeError for anything that is not a readable image.
  */
-export async function decodeImage(input: ImageInput, options: DecodeImageOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(
+  input: ImageInput,
+  options: DecodeImageOptions = {},
+): Promise<DecodedImage> {
   let width: number;
   let height: number;
   try {
@@ -112,10 +115,14 @@ export async function resizeForSam(rgb: RawRgb): Promise<ResizedRgb> {
     return { width: rgb.width, height: rgb.height, data: rgb.data };
   }
   return toRaw(
-    sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(target.width, target.height, {
-      fit: "fill",
-      kernel: RESIZE_KERNEL,
-    }),
+    sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(
+      target.width,
+      target.height,
+      {
+        fit: "fill",
+        kernel: RESIZE_KERNEL,
+      },
+    ),
     "raw RGB",
   );
 }

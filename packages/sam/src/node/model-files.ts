@@ -74,7 +74,8 @@ export async function readVerifiedModelFile(filePath: string, sha256: string): P
     throw e;
   }
   const actual = createHash("sha256").update(bytes).digest("hex");
-  if (actual !== sha256.toLowerCase()) throw new ModelFileError("hash-mismatch", filePath, sha256.toLowerCase(), actual);
+  if (actual !== sha256.toLowerCase())
+    throw new ModelFileError("hash-mismatch", filePath, sha256.toLowerCase(), actual);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -91,7 +92,8 @@ export async function verifyModelFiles(files: ModelFiles): Promise<void> {
       if (isNotFound(e)) throw new ModelFileError("missing", p);
       throw e;
     }
-    if (actual !== expected.toLowerCase()) throw new ModelFileError("hash-mismatch", p, expected.toLowerCase(), actual);
+    if (actual !== expected.toLowerCase())
+      throw new ModelFileError("hash-mismatch", p, expected.toLowerCase(), actual);
   }
 }
 
@@ -109,21 +111,25 @@ export function defaultCacheDir(): string {
 
 /**
  * Path of the multi-mask decoder derived from `files`' decoder (see `deriveMultimaskDecoder`), deriving and
- * caching it on first use. The cache key is the stock decoder's sha256, which is verified first, so a
- * cache entry can never belong to other weights. Written via a temp file + rename, so concurrent workers
- * never read a half-written model.
+ * caching it on first use. The stock decoder is verified on every call, also on a cache hit, so a missing or
+ * swapped decoder file is reported even when a derived copy exists; the cache key is that verified sha256,
+ * so a cache entry can never belong to other weights. Written via a temp file + rename, so concurrent
+ * workers never read a half-written model.
  */
-export async function multimaskDecoderPath(files: ModelFiles, cacheDir: string = defaultCacheDir()): Promise<string> {
+export async function multimaskDecoderPath(
+  files: ModelFiles,
+  cacheDir: string = defaultCacheDir(),
+): Promise<string> {
   const key = files.decoderSha256.toLowerCase();
   // v1: bump when deriveMultimaskDecoder's output changes, so stale derived files are not reused.
   const target = path.join(cacheDir, `decoder-multimask-v1-${key}.onnx`);
+  const stock = await readVerifiedModelFile(files.decoderPath, key);
   try {
     await access(target);
     return target;
   } catch {
     // not cached yet
   }
-  const stock = await readVerifiedModelFile(files.decoderPath, key);
   const derived = deriveMultimaskDecoder(stock);
   await mkdir(cacheDir, { recursive: true });
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;

@@ -1,16 +1,35 @@
 import * as ort from "onnxruntime-node";
 import { MULTIMASK_OUTPUTS, selectStockCandidate } from "../multimask";
-import { logitsToMaskStats, type BBoxXYWH } from "../postprocess";
+import { type BBoxXYWH, logitsToMaskStats } from "../postprocess";
 import { preprocessImage, type ResizedRgb } from "../preprocess";
-import { decoderPointCount, type FeedTensor, type PromptFeeds, promptsToBatchFeeds, promptToFeeds } from "../prompt-feeds";
-import { type ImageEmbedding, type MaskCandidate, SAM_IMAGE_SIZE, SAM_LOW_RES_SIZE, type SamPrompt } from "../types";
-import { defaultModelFiles, type ModelFiles, multimaskDecoderPath, readVerifiedModelFile } from "./model-files";
+import {
+  decoderPointCount,
+  type FeedTensor,
+  type PromptFeeds,
+  promptsToBatchFeeds,
+  promptToFeeds,
+} from "../prompt-feeds";
+import {
+  type ImageEmbedding,
+  type MaskCandidate,
+  SAM_IMAGE_SIZE,
+  SAM_LOW_RES_SIZE,
+  type SamPrompt,
+} from "../types";
+import {
+  defaultModelFiles,
+  type ModelFiles,
+  multimaskDecoderPath,
+  readVerifiedModelFile,
+} from "./model-files";
 
 export interface NodeSamOptions {
   /** ORT intra-op threads per session; default: ORT's choice (all cores). */
   intraOpThreads?: number;
   /** Where the derived multi-mask decoder is cached (see `multimaskDecoderPath`). */
   cacheDir?: string;
+  /** ORT execution providers in order of preference, e.g. ["cuda", "cpu"] on GPU workers. Default: CPU. */
+  executionProviders?: string[];
 }
 
 /** What `encode` needs: the oriented original size and the RGB resized to SAM's preprocess shape. */
@@ -48,14 +67,19 @@ export interface DecodeResult {
 const EMBEDDING_DIMS = [1, 256, 64, 64] as const;
 const LOW_RES_AREA = SAM_LOW_RES_SIZE * SAM_LOW_RES_SIZE;
 const STOCK_FETCHES = ["masks", "low_res_masks", MULTIMASK_OUTPUTS.iouPredictions];
-const MULTI_FETCHES = [MULTIMASK_OUTPUTS.masks, MULTIMASK_OUTPUTS.lowResMasks, MULTIMASK_OUTPUTS.iouPredictions];
+const MULTI_FETCHES = [
+  MULTIMASK_OUTPUTS.masks,
+  MULTIMASK_OUTPUTS.lowResMasks,
+  MULTIMASK_OUTPUTS.iouPredictions,
+];
 
 function tensor(feed: FeedTensor): ort.Tensor {
   return new ort.Tensor("float32", feed.data, feed.dims);
 }
 
 function floatData(t: ort.Tensor | undefined, name: string): Float32Array {
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`decoder output "${name}" missing or not float32`);
+  if (!t || !(t.data instanceof Float32Array))
+    throw new Error(`decoder output "${name}" missing or not float32`);
   return t.data;
 }
 
@@ -81,13 +105,17 @@ export class NodeSam {
    * Verifies both files against their sha256 (ModelFileError on a missing file or a wrong hash), derives
    * or reuses the cached multi-mask decoder, and creates the sessions.
    */
-  static async load(modelFiles: ModelFiles = defaultModelFiles(), options: NodeSamOptions = {}): Promise<NodeSam> {
+  static async load(
+    modelFiles: ModelFiles = defaultModelFiles(),
+    options: NodeSamOptions = {},
+  ): Promise<NodeSam> {
     const encoderBytes = await readVerifiedModelFile(modelFiles.encoderPath, modelFiles.encoderSha256);
     const decoderPath = await multimaskDecoderPath(modelFiles, options.cacheDir);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: "all",
       executionMode: "sequential",
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
     };
     const [encoder, decoder] = await Promise.all([
       ort.InferenceSession.create(encoderBytes, sessionOptions),
@@ -105,9 +133,12 @@ export class NodeSam {
       const input = preprocessImage(image.resized, reuse ? this.inputBuffer : undefined);
       const inputName = this.encoder.inputNames[0]!;
       const outputName = this.encoder.outputNames[0]!;
-      const out = await this.encoder.run({ [inputName]: new ort.Tensor("float32", input, [1, 3, SAM_IMAGE_SIZE, SAM_IMAGE_SIZE]) });
+      const out = await this.encoder.run({
+        [inputName]: new ort.Tensor("float32", input, [1, 3, SAM_IMAGE_SIZE, SAM_IMAGE_SIZE]),
+      });
       const data = floatData(out[outputName], outputName);
-      if (data.length !== 256 * 64 * 64) throw new Error(`encoder returned ${data.length} values, expected 256*64*64`);
+      if (data.length !== 256 * 64 * 64)
+        throw new Error(`encoder returned ${data.length} values, expected 256*64*64`);
       return { data, dims: EMBEDDING_DIMS, imageWidth: image.width, imageHeight: image.height };
     } finally {
       if (reuse) this.inputBusy = false;
@@ -135,10 +166,21 @@ export class NodeSam {
   }
 
   /** Decodes one prompt (original-image pixels) against an embedding. */
-  async decode(embedding: ImageEmbedding, prompt: SamPrompt, options: DecodeOptions = {}): Promise<DecodeResult> {
+  async decode(
+    embedding: ImageEmbedding,
+    prompt: SamPrompt,
+    options: DecodeOptions = {},
+  ): Promise<DecodeResult> {
     const start = performance.now();
-    const feeds = promptToFeeds(prompt, embedding.imageWidth, embedding.imageHeight, { zeroMask: this.zeroMask });
-    const [result] = await this.run(embedding, feeds, [decoderPointCount(prompt)], options.multimask ?? false);
+    const feeds = promptToFeeds(prompt, embedding.imageWidth, embedding.imageHeight, {
+      zeroMask: this.zeroMask,
+    });
+    const [result] = await this.run(
+      embedding,
+      feeds,
+      [decoderPointCount(prompt)],
+      options.multimask ?? false,
+    );
     return { ...result!, decodeMs: performance.now() - start };
   }
 
@@ -146,9 +188,15 @@ export class NodeSam {
    * Decodes several prompts against one embedding in a single decoder run (see `promptsToBatchFeeds` for
    * the padding caveat and the no-maskInput restriction). `decodeMs` is the batch's total time.
    */
-  async decodeBatch(embedding: ImageEmbedding, prompts: readonly SamPrompt[], options: DecodeOptions = {}): Promise<DecodeResult[]> {
+  async decodeBatch(
+    embedding: ImageEmbedding,
+    prompts: readonly SamPrompt[],
+    options: DecodeOptions = {},
+  ): Promise<DecodeResult[]> {
     const start = performance.now();
-    const feeds = promptsToBatchFeeds(prompts, embedding.imageWidth, embedding.imageHeight, { zeroMask: this.zeroMask });
+    const feeds = promptsToBatchFeeds(prompts, embedding.imageWidth, embedding.imageHeight, {
+      zeroMask: this.zeroMask,
+    });
     const n = feeds.point_labels.dims[1]!;
     const results = await this.run(
       embedding,
@@ -167,7 +215,10 @@ export class NodeSam {
     multimask: boolean,
   ): Promise<Omit<DecodeResult, "decodeMs">[]> {
     const { imageWidth: w, imageHeight: h } = embedding;
-    const out = await this.decoder.run(this.feedsFor(embedding, feeds), multimask ? MULTI_FETCHES : STOCK_FETCHES);
+    const out = await this.decoder.run(
+      this.feedsFor(embedding, feeds),
+      multimask ? MULTI_FETCHES : STOCK_FETCHES,
+    );
     const iou = floatData(out[MULTIMASK_OUTPUTS.iouPredictions], MULTIMASK_OUTPUTS.iouPredictions);
     const area = w * h;
     if (!multimask) {
@@ -180,7 +231,8 @@ export class NodeSam {
           ...stats,
           index,
           predictedIou: iou[4 * b + index]!,
-          lowResLogits: pointCounts.length === 1 ? lowRes : lowRes.slice(b * LOW_RES_AREA, (b + 1) * LOW_RES_AREA),
+          lowResLogits:
+            pointCounts.length === 1 ? lowRes : lowRes.slice(b * LOW_RES_AREA, (b + 1) * LOW_RES_AREA),
         };
         return { best, candidates: [best] };
       });
