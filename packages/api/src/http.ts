@@ -2,6 +2,7 @@ import { type SessionUser, sessionUser } from "@sas/auth";
 import { logger } from "@sas/config";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { ZodError, z } from "zod";
 
 /**
  * Binary routes (images, embeddings, exports) live outside tRPC but share its rules: the same session
@@ -14,11 +15,10 @@ export async function requireUser(req: Request): Promise<SessionUser> {
 }
 
 export function errorResponse(error: unknown): Response {
-  if (error instanceof TRPCError) {
-    return Response.json({ error: error.message }, { status: getHTTPStatusCodeFromError(error) });
-  }
-  logger("api").error({ err: (error as Error).message }, "binary route failed");
-  return Response.json({ error: "internal error" }, { status: 500 });
+  if (error instanceof TRPCError) return jsonError(getHTTPStatusCodeFromError(error), error.message);
+  if (error instanceof ZodError) return jsonError(400, z.prettifyError(error));
+  logger("api").error({ err: error }, "binary route failed");
+  return jsonError(500, "internal error");
 }
 
 /** Wraps a route handler so thrown access errors become JSON error responses. */
@@ -32,4 +32,41 @@ export function binaryRoute<Args extends unknown[]>(
       return errorResponse(error);
     }
   };
+}
+
+/** Every error body of the binary routes has this shape, so clients read one field. */
+export function jsonError(status: number, error: string, extra: Record<string, unknown> = {}): Response {
+  return Response.json({ error, ...extra }, { status });
+}
+
+/**
+ * Browsers label every request with where it came from. State-changing routes outside tRPC and
+ * better-auth refuse anything a page on another site started, so a session cookie cannot be borrowed
+ * (SameSite=Lax stops most of it, but sibling subdomains count as same-site).
+ */
+export function isCrossOrigin(req: Request): boolean {
+  const site = req.headers.get("sec-fetch-site");
+  return site !== null && site !== "same-origin" && site !== "none";
+}
+
+/**
+ * Reads a request body into memory, giving up (null) as soon as it passes `limit` bytes: Content-Length
+ * can be absent (chunked uploads) or wrong, so the count is kept while reading too.
+ */
+export async function readBodyWithLimit(req: Request, limit: number): Promise<Buffer | null> {
+  if (!req.body) return Buffer.alloc(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
 }

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, type Env, logger, parseEnv, redactUrl, repoRoot } from "@sas/config";
+import { requestPendingEmbeddings } from "@sas/api/ingest";
+import { ConfigError, type Env, logger, parseEnv, redactUrl, repoRoot, resetEnvCache } from "@sas/config";
 import { createPrisma } from "@sas/db";
 import { ensureDatabase, migrate } from "@sas/db/migrate";
 import { DEMO_PROJECT, seed } from "@sas/db/seed";
-import { pingRedis } from "@sas/queue";
+import { closeQueues, pingRedis } from "@sas/queue";
 import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
 import { LocalDiskStorage } from "@sas/storage";
 import { ensureAuthSecret } from "./auth-secret";
@@ -143,6 +144,12 @@ async function main(): Promise<void> {
     initialPasswords: { admin: config.INITIAL_ADMIN_PASSWORD, annotator: config.INITIAL_ANNOTATOR_PASSWORD },
     log,
   });
+  // Images that never got an embedding job (the seed's, or uploads made while Redis was down) get one
+  // now. The queue module reads its URL from the environment this launcher decided on.
+  process.env.REDIS_URL = redisUrl;
+  resetEnvCache();
+  await requestPendingEmbeddings(db, { log });
+  await closeQueues();
   await db.$disconnect();
   if (seeded.createdAccounts.length) {
     const lines = seeded.createdAccounts.map(

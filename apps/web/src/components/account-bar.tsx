@@ -19,6 +19,7 @@ export function AccountBar() {
   }
   return (
     <nav className="account-bar" data-testid="account-bar">
+      {me.data.role === "admin" ? <Link href="/admin/queues">Queues</Link> : null}
       <span>
         {me.data.name} · <span className="role">{me.data.role}</span>
       </span>

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC } from "../trpc/client";
 
 export function ProjectList() {
@@ -15,7 +16,9 @@ export function ProjectList() {
       <ul className="project-list">
         {projects.data?.map((project) => (
           <li key={project.id} data-testid="project">
-            <strong>{project.name}</strong>
+            <Link href={`/projects/${project.id}`}>
+              <strong>{project.name}</strong>
+            </Link>
             <span className="lead">
               {project.readyImages} of {project.images} images ready
             </span>

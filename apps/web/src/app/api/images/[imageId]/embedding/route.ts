@@ -1,4 +1,4 @@
-import { binaryRoute, embeddingForViewer, requireUser } from "@sas/api/http";
+import { binaryRoute, embeddingForViewer, jsonError, requireUser } from "@sas/api/http";
 import { prisma } from "@sas/db";
 import { z } from "zod";
 
@@ -12,7 +12,9 @@ const query = z.object({ model: z.uuid().optional() });
  * fetches it once per image (the ETag lets a later visit revalidate without a download).
  */
 export const GET = binaryRoute(async (req: Request, context: { params: Promise<{ imageId: string }> }) => {
-  const { imageId } = params.parse(await context.params);
+  const parsed = params.safeParse(await context.params);
+  if (!parsed.success) return jsonError(404, "image not found");
+  const { imageId } = parsed.data;
   const { model } = query.parse(Object.fromEntries(new URL(req.url).searchParams));
   const user = await requireUser(req);
   const embedding = await embeddingForViewer(prisma(), user, imageId, model);

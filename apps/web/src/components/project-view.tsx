@@ -1,0 +1,130 @@
+"use client";
+
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useCallback } from "react";
+import { useTRPC } from "../trpc/client";
+import { ImageUpload } from "./image-upload";
+
+/** While any image waits for its embedding, counts and badges refresh this often. */
+const PENDING_REFRESH_MS = 3000;
+
+const statusLabels = {
+  ready: "ready",
+  embedding: "embedding",
+  uploaded: "queued",
+  failed: "failed",
+} as const;
+
+export function ProjectView({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const summary = useQuery({
+    ...trpc.image.counts.queryOptions({ projectId }),
+    refetchInterval: (query) => {
+      const counts = query.state.data?.counts;
+      return counts && counts.uploaded + counts.embedding > 0 ? PENDING_REFRESH_MS : false;
+    },
+  });
+  const counts = summary.data?.counts;
+  const pending = !!counts && counts.uploaded + counts.embedding > 0;
+  const images = useInfiniteQuery({
+    ...trpc.image.listByProject.infiniteQueryOptions(
+      { projectId, limit: 60 },
+      { getNextPageParam: (page) => page.nextCursor ?? undefined },
+    ),
+    refetchInterval: pending ? PENDING_REFRESH_MS : false,
+  });
+
+  const refresh = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: trpc.image.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.project.list.queryKey() });
+  }, [queryClient, trpc]);
+
+  if (summary.error) {
+    return (
+      <p role="alert" className="error">
+        {summary.error.data?.code === "NOT_FOUND"
+          ? "This project does not exist, or you are not a member."
+          : null}
+        {summary.error.data?.code === "UNAUTHORIZED" ? "Sign in to see this project." : null}
+        {summary.error.data?.code !== "NOT_FOUND" && summary.error.data?.code !== "UNAUTHORIZED"
+          ? `The project could not be loaded: ${summary.error.message}`
+          : null}
+      </p>
+    );
+  }
+  if (!summary.data || !counts) return <p className="lead">Loading…</p>;
+  const { project } = summary.data;
+  const tiles = images.data?.pages.flatMap((page) => page.items) ?? [];
+
+  return (
+    <>
+      <header>
+        <p>
+          <Link href="/">← Projects</Link>
+        </p>
+        <h1>{project.name}</h1>
+        {project.description ? <p className="lead">{project.description}</p> : null}
+      </header>
+
+      <section className="card" aria-labelledby="counts-title">
+        <h2 id="counts-title">Images</h2>
+        <p data-testid="image-counts">
+          <strong data-testid="ready-count">{counts.ready}</strong> of{" "}
+          <strong data-testid="total-count">{counts.total}</strong> images ready
+        </p>
+        <progress
+          className="ready-progress"
+          max={Math.max(counts.total, 1)}
+          value={counts.ready}
+          aria-label="Images ready"
+        />
+        <ul className="count-chips">
+          {(Object.keys(statusLabels) as (keyof typeof statusLabels)[]).map((status) => (
+            <li key={status} className={`badge badge-${status}`} data-testid={`count-${status}`}>
+              {statusLabels[status]} {counts[status]}
+            </li>
+          ))}
+        </ul>
+        {pending ? <p className="lead">Embeddings are being computed; this page updates by itself.</p> : null}
+      </section>
+
+      {summary.data.canUpload ? <ImageUpload projectId={projectId} onUploaded={refresh} /> : null}
+
+      <section className="card" aria-labelledby="grid-title">
+        <h2 id="grid-title">All images</h2>
+        {tiles.length === 0 && !images.isPending ? <p className="lead">No images yet.</p> : null}
+        <ul className="image-grid">
+          {tiles.map((image) => (
+            <li key={image.id} data-testid="image-tile" data-status={image.status}>
+              {/* Same-origin and cross-origin isolated: the thumbnail route sends CORP same-origin. */}
+              {/* biome-ignore lint/performance/noImgElement: thumbnails come from our own route, already sized. */}
+              <img
+                src={`/api/images/${image.id}/file?variant=thumb`}
+                alt={image.filename}
+                loading="lazy"
+                width={image.width}
+                height={image.height}
+              />
+              <span
+                className={`badge badge-${image.status}`}
+                title={image.status === "failed" ? (image.error ?? "failed") : undefined}
+              >
+                {statusLabels[image.status]}
+              </span>
+              <span className="tile-name" title={`${image.filename} · ${image.width}×${image.height}`}>
+                {image.filename}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {images.hasNextPage ? (
+          <button type="button" onClick={() => images.fetchNextPage()} disabled={images.isFetchingNextPage}>
+            {images.isFetchingNextPage ? "Loading…" : "Show more"}
+          </button>
+        ) : null}
+      </section>
+    </>
+  );
+}
