@@ -6,11 +6,15 @@ import { assertValidMask, type BinaryMask } from "./mask";
  */
 export type Bbox = [x: number, y: number, width: number, height: number];
 
-/**
- * Tight box around the object pixels, computed from the pixels themselves. An empty mask gives
- * `[0, 0, 0, 0]`, as pycocotools' `toBbox` does.
- */
-export function maskToBbox(mask: BinaryMask): Bbox {
+/** Inclusive pixel extent of the object: first and last object column and row; null for an empty mask. */
+export interface MaskExtent {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export function maskExtent(mask: BinaryMask): MaskExtent | null {
   assertValidMask(mask);
   const { width, height, data } = mask;
   let x0 = width;
@@ -33,6 +37,14 @@ export function maskToBbox(mask: BinaryMask): Bbox {
     if (first < x0) x0 = first;
     if (last > x1) x1 = last;
   }
-  if (x1 < 0) return [0, 0, 0, 0];
-  return [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+  return x1 < 0 ? null : { x0, y0, x1, y1 };
+}
+
+/**
+ * Tight box around the object pixels in COCO's convention (whole pixels: width = last - first + 1), as
+ * pycocotools' `toBbox`. An empty mask gives `[0, 0, 0, 0]`.
+ */
+export function maskToBbox(mask: BinaryMask): Bbox {
+  const e = maskExtent(mask);
+  return e ? [e.x0, e.y0, e.x1 - e.x0 + 1, e.y1 - e.y0 + 1] : [0, 0, 0, 0];
 }

@@ -1,4 +1,4 @@
-export { type Bbox, maskToBbox } from "./bbox";
+export { type Bbox, type MaskExtent, maskExtent, maskToBbox } from "./bbox";
 export { bboxIoU, type IoUOptions, maskIoU, rleIoU } from "./iou";
 export { assertValidMask, type BinaryMask, createMask, maskArea } from "./mask";
 export {

@@ -1,4 +1,4 @@
-import { type BinaryMask, createMask } from "@sas/sa1b";
+import { type BinaryMask, createMask, maskExtent } from "@sas/sa1b";
 
 /** SAM's `mask_threshold`: logits above it are the object. */
 export const MASK_THRESHOLD = 0;
@@ -53,43 +53,17 @@ export function stabilityScore(
   return union === 0 ? 0 : inter / union;
 }
 
-export function maskArea(mask: BinaryMask): number {
-  let a = 0;
-  const d = mask.data;
-  for (let i = 0; i < d.length; i++) a += d[i]!;
-  return a;
-}
+export { maskArea } from "@sas/sa1b";
 
 /**
  * Box around the mask in SA-1B's XYWH, computed as SAM's `batched_mask_to_box` then `box_xyxy_to_xywh`:
- * x1/y1 are the *inclusive* last row/column, so w = x1 - x0 (a one-pixel mask has w = h = 0).
+ * x1/y1 are the *inclusive* last row/column, so w = x1 - x0 (a one-pixel mask has w = h = 0). This is
+ * what SA-1B files carry; `maskToBbox` in @sas/sa1b is COCO's whole-pixel convention (w + 1).
  * An empty mask gives [0, 0, 0, 0].
  */
 export function maskBbox(mask: BinaryMask): BBoxXYWH {
-  const { width, height, data } = mask;
-  let x0 = width;
-  let y0 = height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let first = -1;
-    let last = -1;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x]) {
-        if (first < 0) first = x;
-        last = x;
-      }
-    }
-    if (first >= 0) {
-      if (y < y0) y0 = y;
-      y1 = y;
-      if (first < x0) x0 = first;
-      if (last > x1) x1 = last;
-    }
-  }
-  if (x1 < 0) return [0, 0, 0, 0];
-  return [x0, y0, x1 - x0, y1 - y0];
+  const e = maskExtent(mask);
+  return e ? [e.x0, e.y0, e.x1 - e.x0, e.y1 - e.y0] : [0, 0, 0, 0];
 }
 
 export interface MaskStats {
