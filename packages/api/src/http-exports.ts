@@ -3,3 +3,4 @@ export * from "./access";
 export * from "./http";
 export * from "./services/embeddings";
 export * from "./services/ingest";
+export * from "./services/models";

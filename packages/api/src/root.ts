@@ -1,17 +1,21 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminRouter } from "./routers/admin";
+import { annotateRouter } from "./routers/annotate";
 import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
 import { meRouter } from "./routers/me";
 import { projectRouter } from "./routers/project";
+import { workRouter } from "./routers/work";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   admin: adminRouter,
+  annotate: annotateRouter,
   health: healthRouter,
   image: imageRouter,
   me: meRouter,
   project: projectRouter,
+  work: workRouter,
 });
 
 export type AppRouter = typeof appRouter;

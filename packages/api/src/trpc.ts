@@ -5,6 +5,7 @@ import { type PrismaClient, prisma, type Role } from "@sas/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
+import { VersionConflictError } from "./errors";
 
 export interface Context {
   db: PrismaClient;
@@ -28,7 +29,11 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     return {
       ...shape,
-      data: { ...shape.data, zodError: error.cause instanceof ZodError ? error.cause.issues : null },
+      data: {
+        ...shape.data,
+        zodError: error.cause instanceof ZodError ? error.cause.issues : null,
+        currentVersion: error.cause instanceof VersionConflictError ? error.cause.currentVersion : null,
+      },
     };
   },
 });

@@ -11,7 +11,7 @@ import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
 import { LocalDiskStorage } from "@sas/storage";
 import { ensureAuthSecret } from "./auth-secret";
 import { type RunningService, StartupError, startEmbeddedPostgres, startLocalRedis } from "./services";
-import { buildIsCurrent, recordBuild } from "./web-build";
+import { buildState, recordBuild } from "./web-build";
 
 const { values: flags } = parseArgs({
   options: {
@@ -93,12 +93,13 @@ const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
 const webDir = path.join(repoRoot, "apps/web");
 
 async function buildWebIfStale(env: NodeJS.ProcessEnv): Promise<void> {
-  if (await buildIsCurrent(repoRoot)) return;
+  const { current, fingerprint } = await buildState(repoRoot);
+  if (current) return;
   log.info("building the web app (first start or sources changed)");
   const code = await runToEnd([nextBin, "build"], { ...env, NODE_ENV: "production" }, webDir);
   if (shuttingDown) return;
   if (code !== 0) throw new StartupError("the web app did not build; see the output above");
-  await recordBuild(repoRoot);
+  await recordBuild(repoRoot, fingerprint);
 }
 
 async function main(): Promise<void> {

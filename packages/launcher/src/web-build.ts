@@ -25,12 +25,18 @@ export async function sourceFingerprint(repoRoot: string): Promise<string> {
 
 const stampFile = (repoRoot: string) => path.join(repoRoot, "apps/web/.next/sas-build-fingerprint");
 
-export async function buildIsCurrent(repoRoot: string): Promise<boolean> {
-  if (!existsSync(path.join(repoRoot, "apps/web/.next/BUILD_ID"))) return false;
+/** The fingerprint of the sources as they are now, and whether the existing build was made from them. */
+export async function buildState(repoRoot: string): Promise<{ current: boolean; fingerprint: string }> {
+  const fingerprint = await sourceFingerprint(repoRoot);
+  if (!existsSync(path.join(repoRoot, "apps/web/.next/BUILD_ID"))) return { current: false, fingerprint };
   const stamp = await readFile(stampFile(repoRoot), "utf8").catch(() => "");
-  return stamp === (await sourceFingerprint(repoRoot));
+  return { current: stamp === fingerprint, fingerprint };
 }
 
-export async function recordBuild(repoRoot: string): Promise<void> {
-  await writeFile(stampFile(repoRoot), await sourceFingerprint(repoRoot));
+/**
+ * Records the fingerprint taken *before* the build started: a source edited while the build ran
+ * then still counts as changed on the next start.
+ */
+export async function recordBuild(repoRoot: string, fingerprint: string): Promise<void> {
+  await writeFile(stampFile(repoRoot), fingerprint);
 }

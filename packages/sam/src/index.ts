@@ -1,3 +1,5 @@
+export * from "./browser-decoder";
+export * from "./browser-model";
 export * from "./float16";
 export * from "./multimask";
 export * from "./onnx-graph";
@@ -7,3 +9,4 @@ export * from "./prompt-feeds";
 export * from "./protobuf";
 export * from "./transforms";
 export * from "./types";
+export * from "./upscale";

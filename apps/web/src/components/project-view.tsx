@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useCallback } from "react";
 import { useTRPC } from "../trpc/client";
 import { ImageUpload } from "./image-upload";
+import { StartAnnotating } from "./start-annotating";
 
 /** While any image waits for its embedding, counts and badges refresh this often. */
 const PENDING_REFRESH_MS = 3000;
@@ -88,6 +89,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
           ))}
         </ul>
         {pending ? <p className="lead">Embeddings are being computed; this page updates by itself.</p> : null}
+        {counts.ready > 0 ? <StartAnnotating projectId={projectId} /> : null}
       </section>
 
       {summary.data.canUpload ? <ImageUpload projectId={projectId} onUploaded={refresh} /> : null}
@@ -114,7 +116,13 @@ export function ProjectView({ projectId }: { projectId: string }) {
                 {statusLabels[image.status]}
               </span>
               <span className="tile-name" title={`${image.filename} · ${image.width}×${image.height}`}>
-                {image.filename}
+                {image.status === "ready" ? (
+                  <Link href={`/annotate/${image.id}`} data-testid="annotate-link">
+                    {image.filename}
+                  </Link>
+                ) : (
+                  image.filename
+                )}
               </span>
             </li>
           ))}

@@ -4,7 +4,7 @@ import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { deriveMultimaskDecoder } from "../multimask";
+import { type DecoderDerivation, MULTIMASK_DERIVATION } from "../browser-model";
 
 /** One model version: an encoder/decoder ONNX pair and the hashes that identify it. */
 export interface ModelFiles {
@@ -110,35 +110,50 @@ export function defaultCacheDir(): string {
 }
 
 /**
- * Path of the multi-mask decoder derived from `files`' decoder (see `deriveMultimaskDecoder`), deriving and
- * caching it on first use. The stock decoder is verified on every call, also on a cache hit, so a missing or
- * swapped decoder file is reported even when a derived copy exists; the cache key is that verified sha256,
- * so a cache entry can never belong to other weights. Written via a temp file + rename, so concurrent
- * workers never read a half-written model.
+ * Paths of the decoder files derived from `files`' decoder, deriving and caching them on first use. The
+ * stock decoder is verified on every call, also on a cache hit, so a missing or swapped decoder file is
+ * reported even when derived copies exist; the cache key is that verified sha256, so a cache entry can
+ * never belong to other weights. Each file is written via a temp file + rename, so concurrent processes
+ * never read a half-written model.
  */
+export async function derivedDecoderPaths<Part extends string>(
+  files: ModelFiles,
+  derivation: DecoderDerivation<Part>,
+  cacheDir: string = defaultCacheDir(),
+): Promise<Record<Part, string>> {
+  const key = files.decoderSha256.toLowerCase();
+  const target = (part: Part) =>
+    path.join(cacheDir, `${derivation.name}${derivation.parts.length > 1 ? `-${part}` : ""}-${key}.onnx`);
+  const paths = Object.fromEntries(derivation.parts.map((p) => [p, target(p)])) as Record<Part, string>;
+  const stock = await readVerifiedModelFile(files.decoderPath, key);
+  const cached = await Promise.all(
+    derivation.parts.map((p) =>
+      access(paths[p]).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  if (cached.every(Boolean)) return paths;
+  const derived = derivation.derive(stock);
+  await mkdir(cacheDir, { recursive: true });
+  for (const part of derivation.parts) {
+    const tmp = `${paths[part]}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await writeFile(tmp, derived[part]);
+      await rename(tmp, paths[part]);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+  return paths;
+}
+
+/** The multi-mask decoder the Node sessions use (see `deriveMultimaskDecoder`). */
 export async function multimaskDecoderPath(
   files: ModelFiles,
   cacheDir: string = defaultCacheDir(),
 ): Promise<string> {
-  const key = files.decoderSha256.toLowerCase();
-  // v1: bump when deriveMultimaskDecoder's output changes, so stale derived files are not reused.
-  const target = path.join(cacheDir, `decoder-multimask-v1-${key}.onnx`);
-  const stock = await readVerifiedModelFile(files.decoderPath, key);
-  try {
-    await access(target);
-    return target;
-  } catch {
-    // not cached yet
-  }
-  const derived = deriveMultimaskDecoder(stock);
-  await mkdir(cacheDir, { recursive: true });
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, derived);
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  return target;
+  return (await derivedDecoderPaths(files, MULTIMASK_DERIVATION, cacheDir)).model;
 }

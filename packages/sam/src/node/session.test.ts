@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskArea, maskBbox } from "../postprocess";
 import { promptToFeeds } from "../prompt-feeds";
 import type { ImageEmbedding, PointPrompt, SamPrompt } from "../types";
+import { upscaleLowResLogits } from "../upscale";
 import { decodeImage } from "./decode-image";
 import { defaultModelFiles } from "./model-files";
 import { NodeSam } from "./session";
@@ -215,5 +216,24 @@ describe("multi-mask decoding", () => {
     }
     expect(iou(batch[0]!.best.mask, golden)).toBeGreaterThan(0.9);
     expect(iou(batch[1]!.best.mask, black)).toBeGreaterThan(0.9);
+  });
+});
+
+describe("upscaleLowResLogits", () => {
+  it("turns the low-res logits into the stock decoder's full-resolution mask", async () => {
+    const cases: [ImageEmbedding, SamPrompt][] = [
+      [dogs, { points: [P(510, 350, 1), P(660, 410, 0)] }],
+      [truck, { points: [], box: { x0: 75, y0: 275, x1: 1715, y1: 855 } }],
+    ];
+    for (const [embedding, prompt] of cases) {
+      const { best } = await sam.decode(embedding, prompt);
+      const logits = upscaleLowResLogits(best.lowResLogits, embedding.imageWidth, embedding.imageHeight);
+      expect(logits.length).toBe(embedding.imageWidth * embedding.imageHeight);
+      let differ = 0;
+      for (let i = 0; i < logits.length; i++) if ((logits[i]! > 0 ? 1 : 0) !== best.mask.data[i]) differ++;
+      // Float rounding may flip a pixel whose logit is within ~1e-6 of the threshold; nothing more.
+      expect(differ).toBeLessThanOrEqual(Math.ceil(best.area * 1e-4));
+      expect(best.area).toBeGreaterThan(1000);
+    }
   });
 });

@@ -1,0 +1,123 @@
+"use client";
+
+import { useState } from "react";
+import { maskColor } from "./mask-paint";
+import type { OutboxOp } from "./outbox";
+import type { SavedMask } from "./workspace";
+
+export interface MaskListItem {
+  id: string;
+  mask: SavedMask | null;
+  pending: OutboxOp | null;
+  label: string;
+}
+
+const sourceNames = { manual: "manual", semi_auto: "semi-auto", auto: "automatic" } as const;
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "–";
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+}
+
+function LabelEditor({
+  item,
+  onRelabel,
+}: {
+  item: MaskListItem;
+  onRelabel: (id: string, label: string) => void;
+}) {
+  const [value, setValue] = useState(item.label);
+  return (
+    <input
+      type="text"
+      value={value}
+      maxLength={200}
+      aria-label="Label"
+      placeholder="no label"
+      onChange={(e) => setValue(e.target.value)}
+      onBlur={() => value.trim() !== item.label && onRelabel(item.id, value.trim())}
+      onKeyDown={(e) => e.key === "Enter" && (e.target as HTMLInputElement).blur()}
+    />
+  );
+}
+
+/** The image's masks: label, source, author and time spent; own masks (or all, for managers) editable. */
+export function MaskList(props: {
+  items: readonly MaskListItem[];
+  selected: string | null;
+  meId: string | null;
+  canEditAll: boolean;
+  onSelect: (id: string | null) => void;
+  onDelete: (id: string) => void;
+  onRelabel: (id: string, label: string) => void;
+  onCutout: (id: string) => void;
+}) {
+  return (
+    <section aria-label="Masks on this image">
+      <h2>
+        Masks{" "}
+        <span className="muted" data-testid="mask-count">
+          {props.items.length}
+        </span>
+      </h2>
+      <ul className="mask-list" data-testid="mask-list">
+        {props.items.map((item, i) => {
+          const m = item.mask;
+          const mine = !m || m.authorId === props.meId;
+          const editable = mine || props.canEditAll;
+          const [r, g, b] = maskColor(i);
+          return (
+            <li
+              key={item.id}
+              className={props.selected === item.id ? "selected" : undefined}
+              data-testid="mask-item"
+              data-mask-id={item.id}
+            >
+              <button
+                type="button"
+                className="swatch"
+                style={{ background: `rgb(${r},${g},${b})` }}
+                aria-label="Select"
+                onClick={() => props.onSelect(props.selected === item.id ? null : item.id)}
+              />
+              <div className="mask-meta">
+                {editable && m ? (
+                  <LabelEditor key={`${item.id}-${m.version}`} item={item} onRelabel={props.onRelabel} />
+                ) : (
+                  <span>{item.label || <em className="muted">no label</em>}</span>
+                )}
+                <small className="muted">
+                  {m
+                    ? `${sourceNames[m.source]} · ${m.authorName ?? "unknown"} · ${formatDuration(m.activeMs)}`
+                    : "saving…"}
+                  {item.pending?.error ? (
+                    <span className="bad"> · {item.pending.refused ? "refused" : "retrying"}</span>
+                  ) : null}
+                </small>
+              </div>
+              <button
+                type="button"
+                className="link"
+                onClick={() => props.onCutout(item.id)}
+                title="Cut out as PNG (C)"
+              >
+                Cut out
+              </button>
+              {editable ? (
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => props.onDelete(item.id)}
+                  title="Delete (Del)"
+                >
+                  Delete
+                </button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,115 @@
+"use client";
+
+/**
+ * Page-lifetime singletons of the annotation screen: one decoder worker (its warm session survives
+ * moving from image to image) and one outbox (shared by every image, so nothing waits on navigation).
+ */
+import type { AppRouter } from "@sas/api";
+import { type TRPCClient, TRPCClientError } from "@trpc/client";
+import { createDecoderWorker, DecoderClient } from "./decoder/decoder-client";
+import { localStorageStore, Outbox, type OutboxOp, OutboxRefusal } from "./outbox";
+
+let decoder: DecoderClient | null = null;
+let decoderModel: string | null = null;
+
+/** The shared decoder for a model version (a different version replaces the worker). */
+export function decoderFor(modelVersionId: string): DecoderClient {
+  if (decoder && decoderModel === modelVersionId) return decoder;
+  decoder?.dispose();
+  const params = new URLSearchParams(window.location.search);
+  decoder = new DecoderClient(createDecoderWorker(), {
+    modelBase: `/api/models/${modelVersionId}/decoder/`,
+    ortBase: `${window.location.origin}/ort/`,
+    threads: Number(params.get("threads") ?? navigator.hardwareConcurrency ?? 2) || 2,
+    preferWebGpu: params.get("ep") !== "wasm",
+  });
+  decoderModel = modelVersionId;
+  return decoder;
+}
+
+/** Codes that mean "this will never succeed as sent": retrying cannot help, the user must decide. */
+const REFUSALS = new Set([
+  "BAD_REQUEST",
+  "CONFLICT",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "PARSE_ERROR",
+  "UNPROCESSABLE_CONTENT",
+]);
+
+function reviveTiming(input: Record<string, unknown>): Record<string, unknown> {
+  const timing = input.timing as Record<string, unknown> | undefined;
+  if (!timing) return input;
+  return {
+    ...input,
+    timing: {
+      ...timing,
+      startedAt: new Date(String(timing.startedAt)),
+      finishedAt: new Date(String(timing.finishedAt)),
+    },
+  };
+}
+
+async function send(client: TRPCClient<AppRouter>, op: OutboxOp): Promise<unknown> {
+  const input = reviveTiming(op.input);
+  try {
+    switch (op.kind) {
+      case "save":
+        return await client.annotate.saveMask.mutate(
+          input as Parameters<typeof client.annotate.saveMask.mutate>[0],
+        );
+      case "update":
+        return await client.annotate.updateMask.mutate(
+          input as Parameters<typeof client.annotate.updateMask.mutate>[0],
+        );
+      case "delete":
+        return await client.annotate.deleteMask.mutate(
+          input as Parameters<typeof client.annotate.deleteMask.mutate>[0],
+        );
+      case "restore":
+        return await client.annotate.restoreMask.mutate(
+          input as Parameters<typeof client.annotate.restoreMask.mutate>[0],
+        );
+    }
+  } catch (error) {
+    if (error instanceof TRPCClientError) {
+      const code = (error.data as { code?: string } | undefined)?.code;
+      if (code && REFUSALS.has(code)) throw new OutboxRefusal(error.message);
+      if (code === "UNAUTHORIZED")
+        throw new Error("signed out: sign in again (in another tab) and it will be saved");
+    }
+    throw error;
+  }
+}
+
+let outbox: Outbox | null = null;
+const listeners = new Set<(ops: readonly OutboxOp[]) => void>();
+const ackListeners = new Set<(op: OutboxOp, result: unknown) => void>();
+
+export function sharedOutbox(client: TRPCClient<AppRouter>): Outbox {
+  if (outbox) return outbox;
+  const box = new Outbox({
+    store: localStorageStore(window.localStorage),
+    send: (op) => send(client, op),
+    onChange: (ops) => {
+      for (const l of listeners) l(ops);
+    },
+    onAcked: (op, result) => {
+      for (const l of ackListeners) l(op, result);
+    },
+  });
+  window.addEventListener("online", () => box.retryNow());
+  outbox = box;
+  box.kick();
+  return box;
+}
+
+export function onOutboxChange(fn: (ops: readonly OutboxOp[]) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export function onOutboxAck(fn: (op: OutboxOp, result: unknown) => void): () => void {
+  ackListeners.add(fn);
+  return () => ackListeners.delete(fn);
+}

@@ -1,0 +1,866 @@
+"use client";
+
+/**
+ * The assisted-manual annotation screen: SAM prompts decoded in the browser, brush and eraser, undo/redo,
+ * accept with timing, and every write through the persistent outbox so no work is lost.
+ */
+import type { RouterOutputs } from "@sas/api";
+import { encodeMask } from "@sas/sa1b";
+import type { BoxPrompt, PointPrompt } from "@sas/sam";
+import { lowResContentSize } from "@sas/sam";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import dynamic from "next/dynamic";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useTRPC, useTRPCClient } from "../trpc/client";
+import { type ActivityKind, finishActivity, recordActivity } from "./activity";
+import type { CanvasPointerEvent, CanvasViewHandle } from "./canvas-view";
+import { cutoutPng, downloadBlob } from "./cutout";
+import { SupersededError } from "./decoder/decoder-client";
+import {
+  type BrushStroke,
+  chosenLogits,
+  type Draft,
+  decodedFor,
+  draftPrompt,
+  draftStorageKey,
+  emptyDraft,
+  emptyHistory,
+  type History,
+  hasPrompt,
+  isEmptyDraft,
+  offersChoices,
+  parseDraft,
+  popRedo,
+  popUndo,
+  pushHistory,
+  serializeDraft,
+  withCandidate,
+  withDecoded,
+} from "./draft";
+import { HelpOverlay, SHORTCUTS } from "./help-overlay";
+import { MaskList } from "./mask-list";
+import { finalMask, maskColor, paintLowRes, paintOverlay } from "./mask-paint";
+import type { OutboxOp } from "./outbox";
+import { decoderFor, onOutboxAck, onOutboxChange, sharedOutbox } from "./services";
+
+const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasView), { ssr: false });
+
+type Workspace = RouterOutputs["annotate"]["image"];
+export type SavedMask = Workspace["masks"][number];
+type Tool = "prompt" | "brush" | "eraser";
+
+/** The payload of an accepted mask, kept in history so undo/redo can delete and re-create it. */
+interface AcceptedMask {
+  id: string;
+  input: Record<string, unknown>;
+}
+type Entry = AcceptedMask | SavedMask;
+
+/** A drag shorter than this (screen pixels) is a click, not a box. */
+const DRAG_THRESHOLD_PX = 5;
+
+interface PerfSample {
+  kind: "click" | "box" | "hover";
+  /** Pointer event to draft layer painted. */
+  eventToPaintMs: number;
+  /** Inside the worker (feeds + session.run). */
+  decodeMs: number;
+}
+
+declare global {
+  interface Window {
+    __sasDecodePerf?: PerfSample[];
+    __sasDecoderInfo?: { backend: string; threads: number; loadMs: number };
+    /** For end-to-end tests and the decode benchmark: image pixels to page coordinates. */
+    __sasToScreen?: (x: number, y: number) => { x: number; y: number } | null;
+  }
+}
+
+function recordPerf(sample: PerfSample) {
+  window.__sasDecodePerf ??= [];
+  window.__sasDecodePerf.push(sample);
+}
+
+function useLoadedImage(src: string | null) {
+  const [img, setImg] = useState<HTMLImageElement | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!src) return;
+    const el = new window.Image();
+    el.onload = () => setImg(el);
+    el.onerror = () => setError("the image could not be displayed by this browser");
+    el.src = src;
+    return () => {
+      el.onload = null;
+      el.onerror = null;
+    };
+  }, [src]);
+  return { img, error };
+}
+
+export function AnnotationWorkspace({ imageId }: { imageId: string }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const data = useQuery({ ...trpc.annotate.image.queryOptions({ imageId }), staleTime: 30_000 });
+  const me = useQuery(trpc.me.get.queryOptions());
+  const ws = data.data;
+  const width = ws?.image.width ?? 1;
+  const height = ws?.image.height ?? 1;
+  const { img, error: imageError } = useLoadedImage(ws ? `/api/images/${imageId}/file` : null);
+
+  const canvas = useRef<CanvasViewHandle>(null);
+  const draftCanvas = useMemo(() => {
+    if (typeof document === "undefined") return null;
+    const c = document.createElement("canvas");
+    c.width = 256;
+    c.height = 256;
+    return c;
+  }, []);
+  const draftPixels = useMemo(() => (draftCanvas ? new ImageData(256, 256) : null), [draftCanvas]);
+
+  const [draft, setDraftState] = useState<Draft>(emptyDraft);
+  const draftRef = useRef(draft);
+  const [history, setHistory] = useState<History<Entry>>(emptyHistory);
+  const historyRef = useRef(history);
+  historyRef.current = history;
+  const [tool, setTool] = useState<Tool>("prompt");
+  const [brushRadius, setBrushRadius] = useState(12);
+  const [hoverEnabled, setHoverEnabled] = useState(true);
+  const [liveStroke, setLiveStroke] = useState<BrushStroke | null>(null);
+  const [dragBox, setDragBox] = useState<BoxPrompt | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
+  const [decoderState, setDecoderState] = useState<string>("loading decoder…");
+  const [embeddingReady, setEmbeddingReady] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [ops, setOps] = useState<readonly OutboxOp[]>([]);
+  const [nextImageId, setNextImageId] = useState<string | null>(null);
+  const pointerDown = useRef<{ x: number; y: number; screenScale: number; time: number } | null>(null);
+  const versions = useRef(new Map<string, number>());
+
+  const outbox = useMemo(() => (typeof window === "undefined" ? null : sharedOutbox(client)), [client]);
+  const decoder = useMemo(
+    () => (ws?.modelVersionId && typeof window !== "undefined" ? decoderFor(ws.modelVersionId) : null),
+    [ws?.modelVersionId],
+  );
+
+  // --- painting -------------------------------------------------------------------------------------
+
+  const paintDraft = useCallback(
+    (logits: Float32Array | null, hover = false) => {
+      if (!draftCanvas || !draftPixels) return;
+      if (logits) paintLowRes(draftPixels, logits, width, height, hover ? [250, 204, 21] : undefined, 255);
+      else draftPixels.data.fill(0);
+      draftCanvas.getContext("2d")?.putImageData(draftPixels, 0, 0);
+      canvas.current?.redrawDraft();
+    },
+    [draftCanvas, draftPixels, width, height],
+  );
+
+  const setDraft = useCallback(
+    (next: Draft, persist = true) => {
+      draftRef.current = next;
+      setDraftState(next);
+      paintDraft(chosenLogits(next));
+      if (!persist) return;
+      try {
+        if (isEmptyDraft(next) && next.label === "") localStorage.removeItem(draftStorageKey(imageId));
+        else localStorage.setItem(draftStorageKey(imageId), serializeDraft(next));
+      } catch {
+        setMessage("This browser's storage is full: the unfinished mask would not survive a reload.");
+      }
+    },
+    [imageId, paintDraft],
+  );
+
+  // A half-made mask comes back after a reload.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: restore once per image, when it can be painted
+  useEffect(() => {
+    if (!img) return;
+    const restored = parseDraft(localStorage.getItem(draftStorageKey(imageId)));
+    draftRef.current = restored ?? emptyDraft();
+    setDraftState(draftRef.current);
+    setHistory(emptyHistory());
+    requestAnimationFrame(() => paintDraft(chosenLogits(draftRef.current)));
+    if (restored) setMessage("Restored the mask you were making.");
+  }, [img, imageId]);
+
+  // --- decoder and embeddings -------------------------------------------------------------------------
+
+  useEffect(() => {
+    if (!decoder) return;
+    let live = true;
+    decoder.ready.then(
+      (info) => {
+        window.__sasDecoderInfo = info;
+        if (live)
+          setDecoderState(`${info.backend}${info.backend === "wasm" ? ` · ${info.threads} threads` : ""}`);
+      },
+      (error: Error) => live && setDecoderState(`decoder failed: ${error.message}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [decoder]);
+
+  useEffect(() => {
+    if (!decoder) return;
+    let live = true;
+    setEmbeddingReady(false);
+    decoder.load(imageId, `/api/images/${imageId}/embedding`).then(
+      () => live && setEmbeddingReady(true),
+      (error: Error) => live && setMessage(`The image's embedding could not be loaded: ${error.message}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [decoder, imageId]);
+
+  // The next image is leased now and its embedding fetched, so "next" is instant.
+  const leaseNext = useMutation(trpc.work.next.mutationOptions());
+  const projectId = ws?.image.projectId;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per image
+  useEffect(() => {
+    if (!projectId || !decoder) return;
+    let live = true;
+    leaseNext.mutateAsync({ projectId, skipImageId: imageId }).then(
+      (next) => {
+        if (!live) return;
+        setNextImageId(next?.imageId ?? null);
+        if (next) void decoder.load(next.imageId, `/api/images/${next.imageId}/embedding`).catch(() => {});
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [projectId, imageId, decoder]);
+
+  // --- outbox -----------------------------------------------------------------------------------------
+
+  useEffect(() => {
+    if (!outbox) return;
+    setOps(outbox.pending);
+    const offChange = onOutboxChange(setOps);
+    const offAck = onOutboxAck((op, result) => {
+      const version = (result as { version?: number } | null)?.version;
+      if (typeof version === "number") versions.current.set(op.maskId, version);
+      if (op.imageId === imageId)
+        void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
+    });
+    return () => {
+      offChange();
+      offAck();
+    };
+  }, [outbox, imageId, queryClient, trpc]);
+
+  useEffect(() => {
+    for (const m of ws?.masks ?? []) {
+      const known = versions.current.get(m.id) ?? 0;
+      if (m.version > known) versions.current.set(m.id, m.version);
+    }
+  }, [ws?.masks]);
+
+  const enqueue = useCallback(
+    (kind: OutboxOp["kind"], maskId: string, input: Record<string, unknown>) => {
+      outbox?.enqueue({ key: crypto.randomUUID(), kind, maskId, imageId, input });
+    },
+    [outbox, imageId],
+  );
+
+  /** Deletes or restores a mask at the version this page last knew, and expects the next one. */
+  const changeStatus = useCallback(
+    (kind: "delete" | "restore", maskId: string) => {
+      const version = versions.current.get(maskId) ?? 1;
+      versions.current.set(maskId, version + 1);
+      enqueue(kind, maskId, { id: maskId, version });
+    },
+    [enqueue],
+  );
+
+  // What the screen shows: the server's masks, plus saves not yet acknowledged, minus pending deletes.
+  const shown = useMemo(() => {
+    const mine = ops.filter((o) => o.imageId === imageId);
+    const lastStatusOp = new Map<string, OutboxOp["kind"]>();
+    for (const o of mine) if (o.kind !== "update") lastStatusOp.set(o.maskId, o.kind);
+    const list: {
+      mask: SavedMask | null;
+      pending: OutboxOp | null;
+      id: string;
+      rle: SavedMask["rle"];
+      label: string;
+    }[] = [];
+    const seen = new Set<string>();
+    for (const m of ws?.masks ?? []) {
+      seen.add(m.id);
+      if (lastStatusOp.get(m.id) === "delete") continue;
+      list.push({
+        mask: m,
+        pending: mine.find((o) => o.maskId === m.id) ?? null,
+        id: m.id,
+        rle: m.rle,
+        label: m.label,
+      });
+    }
+    for (const o of mine) {
+      if (o.kind !== "save" || seen.has(o.maskId) || lastStatusOp.get(o.maskId) === "delete") continue;
+      seen.add(o.maskId);
+      list.push({
+        mask: null,
+        pending: o,
+        id: o.maskId,
+        rle: o.input.rle as SavedMask["rle"],
+        label: String(o.input.label ?? ""),
+      });
+    }
+    return list;
+  }, [ws?.masks, ops, imageId]);
+
+  const overlay = useMemo(() => {
+    if (!ws || typeof document === "undefined") return null;
+    const data = paintOverlay(
+      shown.map((s, i) => ({ rle: s.rle, color: maskColor(i), highlighted: s.id === selected })),
+      width,
+      height,
+    );
+    const c = document.createElement("canvas");
+    c.width = data.width;
+    c.height = data.height;
+    c.getContext("2d")?.putImageData(data, 0, 0);
+    return c;
+  }, [shown, selected, ws, width, height]);
+
+  // --- prompts ----------------------------------------------------------------------------------------
+
+  const commitDraftChange = useCallback(
+    (before: Draft, after: Draft) => {
+      setHistory((h) => pushHistory(h, { kind: "draft", before, after }));
+      setDraft(after);
+    },
+    [setDraft],
+  );
+
+  const decodePrompt = useCallback(
+    async (points: PointPrompt[], box: BoxPrompt | null, kind: ActivityKind, eventTime: number) => {
+      if (!decoder || !embeddingReady) {
+        setMessage("The model is still loading; try again in a moment.");
+        return;
+      }
+      decoder.cancelHover();
+      const before = draftRef.current;
+      const prompt = draftPrompt(before, points, box);
+      try {
+        const out = await decoder.decode(imageId, prompt);
+        const current = draftRef.current;
+        const after = withDecoded(
+          { ...current, activity: recordActivity(current.activity, kind, Date.now()) },
+          points,
+          box,
+          decodedFor(out.lowRes, out.iou, prompt),
+        );
+        draftRef.current = after;
+        paintDraft(chosenLogits(after));
+        recordPerf({
+          kind: kind === "boxes" ? "box" : "click",
+          eventToPaintMs: performance.now() - eventTime,
+          decodeMs: out.decodeMs,
+        });
+        commitDraftChange(before, after);
+      } catch (error) {
+        if (!(error instanceof SupersededError)) setMessage(`Decoding failed: ${(error as Error).message}`);
+      }
+    },
+    [decoder, embeddingReady, imageId, paintDraft, commitDraftChange],
+  );
+
+  const hover = useCallback(
+    (x: number, y: number, eventTime: number) => {
+      if (!decoder || !embeddingReady || !hoverEnabled) return;
+      decoder.hover(imageId, { points: [{ x, y, label: 1 }] }).then(
+        (out) => {
+          const d = draftRef.current;
+          if (!isEmptyDraft(d)) return;
+          const decoded = decodedFor(out.lowRes, out.iou, { points: [{ x, y, label: 1 }] });
+          const k = withDecoded(emptyDraft(), [], null, decoded).candidate;
+          paintDraft(decoded.lowRes.subarray(k * 65536, (k + 1) * 65536), true);
+          recordPerf({
+            kind: "hover",
+            eventToPaintMs: performance.now() - eventTime,
+            decodeMs: out.decodeMs,
+          });
+        },
+        () => {},
+      );
+    },
+    [decoder, embeddingReady, hoverEnabled, imageId, paintDraft],
+  );
+
+  const inImage = (p: { x: number; y: number }) => p.x >= 0 && p.y >= 0 && p.x < width && p.y < height;
+
+  const onPointerDown = (e: CanvasPointerEvent) => {
+    if (tool !== "prompt") {
+      if (e.button !== 0) return;
+      setLiveStroke({ mode: tool === "brush" ? "paint" : "erase", radius: brushRadius, points: [e.x, e.y] });
+      return;
+    }
+    if (e.button === 0) {
+      const screen = canvas.current?.toScreen({ x: 1, y: 0 });
+      const origin = canvas.current?.toScreen({ x: 0, y: 0 });
+      const screenScale = screen && origin ? screen.x - origin.x : 1;
+      pointerDown.current = { x: e.x, y: e.y, screenScale, time: e.timeStamp };
+    }
+  };
+
+  const onPointerMove = (e: CanvasPointerEvent) => {
+    if (liveStroke) {
+      setLiveStroke({ ...liveStroke, points: [...liveStroke.points, e.x, e.y] });
+      return;
+    }
+    const down = pointerDown.current;
+    if (down) {
+      const dist = Math.hypot(e.x - down.x, e.y - down.y) * down.screenScale;
+      if (dist >= DRAG_THRESHOLD_PX) setDragBox({ x0: down.x, y0: down.y, x1: e.x, y1: e.y });
+      return;
+    }
+    if (tool === "prompt" && isEmptyDraft(draftRef.current) && inImage(e)) hover(e.x, e.y, e.timeStamp);
+  };
+
+  const clamp = (b: BoxPrompt): BoxPrompt => ({
+    x0: Math.max(0, Math.min(width, Math.min(b.x0, b.x1))),
+    y0: Math.max(0, Math.min(height, Math.min(b.y0, b.y1))),
+    x1: Math.max(0, Math.min(width, Math.max(b.x0, b.x1))),
+    y1: Math.max(0, Math.min(height, Math.max(b.y0, b.y1))),
+  });
+
+  const onPointerUp = (e: CanvasPointerEvent) => {
+    if (liveStroke) {
+      const stroke = liveStroke;
+      setLiveStroke(null);
+      const before = draftRef.current;
+      commitDraftChange(before, {
+        ...before,
+        strokes: [...before.strokes, stroke],
+        activity: recordActivity(before.activity, "brushStrokes", Date.now()),
+      });
+      return;
+    }
+    if (tool !== "prompt") return;
+    const down = pointerDown.current;
+    pointerDown.current = null;
+    const d = draftRef.current;
+    if (e.button === 2 || (e.button === 0 && e.altKey)) {
+      if (inImage(e))
+        void decodePrompt([...d.points, { x: e.x, y: e.y, label: 0 }], d.box, "clicks", e.timeStamp);
+      return;
+    }
+    if (e.button !== 0 || !down) return;
+    if (dragBox) {
+      setDragBox(null);
+      const box = clamp(dragBox);
+      if (box.x1 - box.x0 >= 1 && box.y1 - box.y0 >= 1)
+        void decodePrompt(d.points, box, "boxes", e.timeStamp);
+      return;
+    }
+    if (inImage(e))
+      void decodePrompt([...d.points, { x: e.x, y: e.y, label: 1 }], d.box, "clicks", down.time);
+  };
+
+  const onPointerLeave = () => {
+    decoder?.cancelHover();
+    if (isEmptyDraft(draftRef.current)) paintDraft(null);
+  };
+
+  // --- accept, undo, redo, delete --------------------------------------------------------------------
+
+  const accept = useCallback(() => {
+    const d = draftRef.current;
+    if (isEmptyDraft(d)) return;
+    const { mask, stabilityScore } = finalMask(
+      chosenLogits(d),
+      d.strokes,
+      width,
+      height,
+      new OffscreenCanvas(width, height),
+    );
+    const rle = encodeMask(mask);
+    if (!mask.data.some((v) => v)) {
+      setMessage("The mask is empty; nothing to save.");
+      return;
+    }
+    const timing = finishActivity(d.activity, Date.now());
+    const id = crypto.randomUUID();
+    const prompts = [
+      ...d.points.map((p) => ({ type: "point" as const, ...p })),
+      ...(d.box ? [{ type: "box" as const, ...d.box }] : []),
+      ...d.strokes.map((s) => ({
+        type: "brush" as const,
+        mode: s.mode,
+        radius: s.radius,
+        points: Array.from({ length: s.points.length / 2 }, (_, i) => [
+          s.points[2 * i]!,
+          s.points[2 * i + 1]!,
+        ]),
+      })),
+    ];
+    const input = {
+      id,
+      imageId,
+      rle,
+      predictedIou: hasPrompt(d) && d.decoded ? d.decoded.iou[d.candidate]! : null,
+      stabilityScore,
+      pointCoords: d.points.map((p) => [p.x, p.y]),
+      prompts,
+      label: d.label.trim(),
+      timing: {
+        ...timing,
+        startedAt: timing.startedAt.toISOString(),
+        finishedAt: timing.finishedAt.toISOString(),
+      },
+    };
+    versions.current.set(id, 1);
+    enqueue("save", id, input);
+    setHistory((h) => pushHistory(h, { kind: "accept", before: d, mask: { id, input } }));
+    setDraft(emptyDraft());
+    setMessage(null);
+  }, [width, height, imageId, enqueue, setDraft]);
+
+  const undo = useCallback(() => {
+    const popped = popUndo(historyRef.current);
+    if (!popped) return;
+    setHistory(popped.history);
+    const { entry } = popped;
+    // Undo restores prompts and pixels, not the clock: time and counts (this undo included) carry on.
+    if (entry.kind === "draft") {
+      setDraft({ ...entry.before, activity: recordActivity(draftRef.current.activity, "undos", Date.now()) });
+    } else if (entry.kind === "accept") {
+      changeStatus("delete", entry.mask.id);
+      setDraft({ ...entry.before, activity: recordActivity(entry.before.activity, "undos", Date.now()) });
+    } else {
+      changeStatus("restore", entry.mask.id);
+    }
+  }, [setDraft, changeStatus]);
+
+  const redo = useCallback(() => {
+    const popped = popRedo(historyRef.current);
+    if (!popped) return;
+    setHistory(popped.history);
+    const { entry } = popped;
+    // Time and effort only grow: the redone snapshot keeps the counts made since.
+    if (entry.kind === "draft")
+      setDraft({ ...entry.after, activity: recordActivity(draftRef.current.activity, "other", Date.now()) });
+    else if (entry.kind === "accept") {
+      changeStatus("restore", entry.mask.id);
+      setDraft(emptyDraft());
+    } else changeStatus("delete", entry.mask.id);
+  }, [setDraft, changeStatus]);
+
+  const deleteMask = useCallback(
+    (id: string) => {
+      const mask = ws?.masks.find((m) => m.id === id);
+      changeStatus("delete", id);
+      if (mask) setHistory((h) => pushHistory(h, { kind: "delete", mask }));
+      else setHistory((h) => pushHistory(h, { kind: "delete", mask: { id, input: {} } }));
+      if (selected === id) setSelected(null);
+    },
+    [ws?.masks, changeStatus, selected],
+  );
+
+  const relabel = useCallback(
+    (id: string, label: string) => {
+      const version = versions.current.get(id) ?? 1;
+      versions.current.set(id, version + 1);
+      enqueue("update", id, { id, version, label });
+    },
+    [enqueue],
+  );
+
+  const clearDraft = useCallback(() => {
+    const before = draftRef.current;
+    if (isEmptyDraft(before)) return;
+    commitDraftChange(before, { ...emptyDraft(), activity: before.activity });
+  }, [commitDraftChange]);
+
+  const cutout = useCallback(
+    async (id: string) => {
+      const item = shown.find((s) => s.id === id);
+      if (!item || !img) return;
+      try {
+        downloadBlob(
+          await cutoutPng(img, item.rle),
+          `${ws?.image.filename.replace(/\.[^.]+$/, "") ?? "mask"}-${id.slice(0, 8)}.png`,
+        );
+      } catch (error) {
+        setMessage(`Cut-out failed: ${(error as Error).message}`);
+      }
+    },
+    [shown, img, ws?.image.filename],
+  );
+
+  const completeWork = useMutation(trpc.work.complete.mutationOptions());
+  const goNext = useCallback(async () => {
+    if (!projectId) return;
+    await completeWork.mutateAsync({ imageId }).catch(() => {});
+    const next = nextImageId
+      ? { imageId: nextImageId }
+      : await leaseNext.mutateAsync({ projectId, skipImageId: imageId });
+    if (next) router.push(`/annotate/${next.imageId}`);
+    else setMessage("No more images to annotate in this project. Thank you!");
+  }, [projectId, imageId, nextImageId, completeWork, leaseNext, router]);
+
+  useEffect(() => {
+    window.__sasToScreen = (x, y) => canvas.current?.toScreen({ x, y }) ?? null;
+    return () => {
+      window.__sasToScreen = undefined;
+    };
+  }, []);
+
+  // --- keyboard ----------------------------------------------------------------------------------------
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (
+        target &&
+        (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable)
+      ) {
+        if (e.key === "Enter" && target.dataset.draftLabel !== undefined) accept();
+        return;
+      }
+      const ctrl = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      let handled = true;
+      if (ctrl && key === "z" && !e.shiftKey) undo();
+      else if (ctrl && (key === "y" || (key === "z" && e.shiftKey))) redo();
+      else if (ctrl) handled = false;
+      else if (key === "enter" || key === "a") accept();
+      else if (key === "escape") clearDraft();
+      else if (key === "1" || key === "2" || key === "3") {
+        const before = draftRef.current;
+        const after = withCandidate(before, Number(key));
+        if (after !== before) commitDraftChange(before, after);
+      } else if (key === "z") undo();
+      else if (key === "y") redo();
+      else if (key === "p" || key === "v") setTool("prompt");
+      else if (key === "b") setTool("brush");
+      else if (key === "e") setTool("eraser");
+      else if (key === "[") setBrushRadius((r) => Math.max(1, Math.round(r / 1.25)));
+      else if (key === "]") setBrushRadius((r) => Math.min(500, Math.round(r * 1.25)));
+      else if (key === "h") setHoverEnabled((v) => !v);
+      else if (key === "n") void goNext();
+      else if (key === "delete" || key === "backspace") {
+        if (selected) deleteMask(selected);
+      } else if (key === "c") {
+        if (selected) void cutout(selected);
+      } else if (key === "+" || key === "=") canvas.current?.zoomBy(1.25);
+      else if (key === "-") canvas.current?.zoomBy(0.8);
+      else if (key === "0") canvas.current?.fit();
+      else if (key === "arrowleft") canvas.current?.panBy(60, 0);
+      else if (key === "arrowright") canvas.current?.panBy(-60, 0);
+      else if (key === "arrowup") canvas.current?.panBy(0, 60);
+      else if (key === "arrowdown") canvas.current?.panBy(0, -60);
+      else if (key === "?" || key === "/") setHelp((v) => !v);
+      else handled = false;
+      if (handled) e.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [accept, undo, redo, clearDraft, commitDraftChange, goNext, selected, deleteMask, cutout]);
+
+  // --- render ------------------------------------------------------------------------------------------
+
+  if (data.error) {
+    const code = data.error.data?.code;
+    return (
+      <p role="alert" className="error">
+        {code === "NOT_FOUND"
+          ? "This image does not exist, or it is not in one of your projects."
+          : `The image could not be loaded: ${data.error.message}`}
+      </p>
+    );
+  }
+  if (!ws || !draftCanvas) return <p className="lead">Loading…</p>;
+  if (!ws.modelVersionId) return <p className="error">This project has no active model version.</p>;
+
+  const failing = ops.find((o) => o.error);
+  const saveStatus =
+    ops.length === 0
+      ? "All changes saved"
+      : failing
+        ? failing.refused
+          ? `Not saved: ${failing.error}`
+          : `Saving failed (${failing.attempts}×), retrying: ${failing.error}`
+        : `Saving ${ops.length}…`;
+  const content = lowResContentSize(width, height);
+  const choices = offersChoices(draft.decoded);
+
+  return (
+    <div
+      className="annotate"
+      data-testid="annotate-workspace"
+      data-embedding-ready={embeddingReady ? "yes" : "no"}
+    >
+      <header className="annotate-bar">
+        <Link href={`/projects/${ws.image.projectId}`}>← {ws.projectName}</Link>
+        <strong>{ws.image.filename}</strong>
+        <span className="muted" data-testid="decoder-state">
+          {decoderState}
+          {embeddingReady ? "" : " · loading embedding…"}
+        </span>
+        <span className={`save-status${failing ? " bad" : ""}`} role="status" data-testid="save-status">
+          {saveStatus}
+          {failing?.refused ? (
+            <button type="button" className="link" onClick={() => outbox?.discard(failing.key)}>
+              Discard
+            </button>
+          ) : null}
+          {failing && !failing.refused ? (
+            <button type="button" className="link" onClick={() => outbox?.retryNow()}>
+              Retry now
+            </button>
+          ) : null}
+        </span>
+        <button type="button" onClick={() => void goNext()} data-testid="next-image">
+          Next image (N)
+        </button>
+        <button type="button" className="link" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          ?
+        </button>
+      </header>
+      <div className="annotate-main">
+        <div className="annotate-tools" role="toolbar" aria-label="Tools">
+          {(["prompt", "brush", "eraser"] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              aria-pressed={tool === t}
+              onClick={() => setTool(t)}
+              data-testid={`tool-${t}`}
+            >
+              {t === "prompt" ? "SAM (P)" : t === "brush" ? "Brush (B)" : "Eraser (E)"}
+            </button>
+          ))}
+          {tool !== "prompt" ? (
+            <label>
+              Size {brushRadius}px
+              <input
+                type="range"
+                min={1}
+                max={200}
+                value={brushRadius}
+                onChange={(e) => setBrushRadius(Number(e.target.value))}
+              />
+            </label>
+          ) : null}
+          <label>
+            <input
+              type="checkbox"
+              checked={hoverEnabled}
+              onChange={(e) => setHoverEnabled(e.target.checked)}
+            />{" "}
+            Hover preview (H)
+          </label>
+          <button type="button" onClick={undo} disabled={history.past.length === 0} data-testid="undo">
+            Undo (Z)
+          </button>
+          <button type="button" onClick={redo} disabled={history.future.length === 0} data-testid="redo">
+            Redo (Y)
+          </button>
+        </div>
+        {img ? (
+          <CanvasView
+            ref={canvas}
+            image={img}
+            width={width}
+            height={height}
+            overlay={overlay}
+            draftCanvas={draftCanvas}
+            draftContent={content}
+            strokes={draft.strokes}
+            liveStroke={liveStroke}
+            points={draft.points}
+            box={draft.box}
+            dragBox={dragBox}
+            cursor={tool === "prompt" ? "crosshair" : "cell"}
+            onPointerDown={onPointerDown}
+            onPointerMove={onPointerMove}
+            onPointerUp={onPointerUp}
+            onPointerLeave={onPointerLeave}
+          />
+        ) : (
+          <div className="annotate-canvas">
+            {imageError ? <p className="error">{imageError}</p> : <p className="lead">Loading image…</p>}
+          </div>
+        )}
+        <aside className="annotate-side">
+          <section aria-label="Current mask" data-testid="draft-panel">
+            <h2>Current mask</h2>
+            {isEmptyDraft(draft) ? (
+              <p className="muted">Click the object (right-click or Alt-click: background), or drag a box.</p>
+            ) : (
+              <p data-testid="draft-summary">
+                {draft.points.length} point{draft.points.length === 1 ? "" : "s"}
+                {draft.box ? " + box" : ""}
+                {draft.strokes.length
+                  ? ` + ${draft.strokes.length} stroke${draft.strokes.length === 1 ? "" : "s"}`
+                  : ""}
+                {draft.decoded ? ` · IoU ${draft.decoded.iou[draft.candidate]?.toFixed(2)}` : ""}
+              </p>
+            )}
+            {choices && draft.decoded ? (
+              <fieldset className="choices" aria-label="Mask choices">
+                {[1, 2, 3].map((k) => (
+                  <button
+                    key={k}
+                    type="button"
+                    aria-pressed={draft.candidate === k}
+                    onClick={() => commitDraftChange(draft, withCandidate(draft, k))}
+                    data-testid={`choice-${k}`}
+                  >
+                    {k}: {draft.decoded?.iou[k]?.toFixed(2)}
+                  </button>
+                ))}
+              </fieldset>
+            ) : null}
+            <input
+              type="text"
+              placeholder="Label (optional)"
+              value={draft.label}
+              maxLength={200}
+              data-draft-label=""
+              data-testid="draft-label"
+              onChange={(e) => setDraft({ ...draftRef.current, label: e.target.value })}
+            />
+            <div className="row">
+              <button type="button" onClick={accept} disabled={isEmptyDraft(draft)} data-testid="accept">
+                Accept (Enter)
+              </button>
+              <button type="button" className="link" onClick={clearDraft} disabled={isEmptyDraft(draft)}>
+                Clear (Esc)
+              </button>
+            </div>
+          </section>
+          {message ? (
+            <p className="notice" role="status" data-testid="annotate-message">
+              {message}
+            </p>
+          ) : null}
+          <MaskList
+            items={shown}
+            selected={selected}
+            meId={me.data?.id ?? null}
+            canEditAll={ws.canEditAll}
+            onSelect={setSelected}
+            onDelete={deleteMask}
+            onRelabel={relabel}
+            onCutout={(id) => void cutout(id)}
+          />
+        </aside>
+      </div>
+      {help ? <HelpOverlay shortcuts={SHORTCUTS} onClose={() => setHelp(false)} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,221 @@
+/**
+ * Per-click decode time of the stock SAM decoder vs the derived browser decoder (see
+ * `deriveBrowserDecoder`), in onnxruntime-web (WASM SIMD, 2 threads, as the annotation page runs it) and
+ * onnxruntime-node (2 intra-op threads), on the same prompts over the shared fixture images and a few
+ * COCO images. Each run is timed from building the input tensors to having the outputs in JS.
+ *
+ *   npm run bench:decoder-wasm [-- --coco N --reps N --json]
+ */
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as ortNode from "onnxruntime-node";
+import * as ortWeb from "onnxruntime-web";
+import { browserDecoderFeeds, deriveBrowserDecoder, stockCandidateFor } from "../src/browser-decoder";
+import { decodeImage } from "../src/node/decode-image";
+import { defaultModelFiles, readVerifiedModelFile } from "../src/node/model-files";
+import { NodeSam } from "../src/node/session";
+import { type FeedTensor, promptToFeeds } from "../src/prompt-feeds";
+import type { ImageEmbedding, SamPrompt } from "../src/types";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const shared = path.resolve(here, "../../../../shared");
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const json = args.includes("--json");
+const coco = flag("coco", 4);
+const reps = flag("reps", 3);
+const THREADS = 2;
+
+type Ort = typeof ortNode | typeof ortWeb;
+type Session = ortNode.InferenceSession | ortWeb.InferenceSession;
+type Outputs = Record<string, { data: unknown }>;
+
+function listImages(): string[] {
+  const dir = (d: string) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith(".jpg"))
+      .sort()
+      .map((f) => path.join(d, f));
+  return [
+    ...dir(path.join(shared, "fixtures/images")),
+    ...dir(path.join(shared, "datasets/coco-mval-dev/img")).slice(0, coco),
+  ];
+}
+
+/** The same four prompt kinds on every image: a click, a box, click + box, and a refinement click. */
+function prompts(w: number, h: number): { name: string; prompt: SamPrompt; refinesFirst?: boolean }[] {
+  const click = { x: 0.5 * w, y: 0.55 * h, label: 1 as const };
+  const box = { x0: 0.2 * w, y0: 0.2 * h, x1: 0.8 * w, y1: 0.9 * h };
+  return [
+    { name: "click", prompt: { points: [click] } },
+    { name: "box", prompt: { points: [], box } },
+    { name: "click+box", prompt: { points: [click], box } },
+    {
+      name: "refine",
+      prompt: { points: [click, { x: 0.15 * w, y: 0.15 * h, label: 0 }] },
+      refinesFirst: true,
+    },
+  ];
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+
+class Runner {
+  constructor(
+    private readonly ort: Ort,
+    readonly stock: Session,
+    readonly prepare: Session,
+    readonly click: Session,
+    readonly refine: Session,
+  ) {}
+
+  static async create(ort: Ort, models: Uint8Array[]): Promise<Runner> {
+    const opts =
+      ort === ortNode
+        ? {
+            graphOptimizationLevel: "all" as const,
+            intraOpNumThreads: THREADS,
+            executionMode: "sequential" as const,
+          }
+        : { graphOptimizationLevel: "all" as const, executionProviders: ["wasm"] };
+    const sessions: Session[] = [];
+    for (const m of models)
+      sessions.push(await (ort.InferenceSession as typeof ortNode.InferenceSession).create(m, opts));
+    const [s, p, c, r] = sessions as [Session, Session, Session, Session];
+    return new Runner(ort, s, p, c, r);
+  }
+
+  tensor(f: FeedTensor) {
+    return new this.ort.Tensor("float32", f.data, f.dims);
+  }
+
+  async run(session: Session, feeds: Record<string, unknown>): Promise<Outputs> {
+    return (await (session as ortNode.InferenceSession).run(
+      feeds as ortNode.InferenceSession.FeedsType,
+    )) as unknown as Outputs;
+  }
+
+  async stockDecode(e: ImageEmbedding, prompt: SamPrompt): Promise<Float32Array> {
+    const f = promptToFeeds(prompt, e.imageWidth, e.imageHeight);
+    const out = await this.run(this.stock, {
+      image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]),
+      point_coords: this.tensor(f.point_coords),
+      point_labels: this.tensor(f.point_labels),
+      mask_input: this.tensor(f.mask_input),
+      has_mask_input: this.tensor(f.has_mask_input),
+      orig_im_size: this.tensor(f.orig_im_size),
+    });
+    return out.low_res_masks!.data as Float32Array;
+  }
+
+  async prepared(e: ImageEmbedding): Promise<Outputs> {
+    return this.run(this.prepare, { image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]) });
+  }
+
+  async derivedDecode(e: ImageEmbedding, prepared: Outputs, prompt: SamPrompt): Promise<Float32Array> {
+    const { model, feeds } = browserDecoderFeeds(prompt, e.imageWidth, e.imageHeight);
+    const inputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(feeds)) inputs[k] = this.tensor(v);
+    const out =
+      model === "click"
+        ? await this.run(this.click, { ...inputs, ...prepared })
+        : await this.run(this.refine, {
+            ...inputs,
+            image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]),
+          });
+    const lowRes = out.all_low_res_masks!.data as Float32Array;
+    const k = stockCandidateFor(prompt, out.all_iou_predictions!.data as Float32Array);
+    return lowRes.subarray(k * 65536, (k + 1) * 65536);
+  }
+}
+
+interface Times {
+  stock: number[];
+  derived: number[];
+  prepare: number[];
+  maxDiff: number;
+}
+
+async function time<T>(f: () => Promise<T>, into: number[]): Promise<T> {
+  const t = performance.now();
+  const r = await f();
+  into.push(performance.now() - t);
+  return r;
+}
+
+async function benchRuntime(runner: Runner, embeddings: ImageEmbedding[]): Promise<Times> {
+  const times: Times = { stock: [], derived: [], prepare: [], maxDiff: 0 };
+  // warm-up
+  await runner.stockDecode(embeddings[0]!, prompts(100, 100)[0]!.prompt);
+  const warm = await runner.prepared(embeddings[0]!);
+  await runner.derivedDecode(embeddings[0]!, warm, prompts(100, 100)[0]!.prompt);
+  for (const e of embeddings) {
+    const prepared = await time(() => runner.prepared(e), times.prepare);
+    let firstLowRes: Float32Array | undefined;
+    for (const { prompt: base, refinesFirst } of prompts(e.imageWidth, e.imageHeight)) {
+      const prompt: SamPrompt = refinesFirst && firstLowRes ? { ...base, maskInput: firstLowRes } : base;
+      for (let r = 0; r < reps; r++) {
+        const a = await time(() => runner.stockDecode(e, prompt), times.stock);
+        const b = await time(() => runner.derivedDecode(e, prepared, prompt), times.derived);
+        for (let i = 0; i < a.length; i++) times.maxDiff = Math.max(times.maxDiff, Math.abs(a[i]! - b[i]!));
+        if (!firstLowRes) firstLowRes = Float32Array.from(a);
+      }
+    }
+  }
+  return times;
+}
+
+async function main() {
+  const files = defaultModelFiles();
+  const stockBytes = await readVerifiedModelFile(files.decoderPath, files.decoderSha256);
+  const d = deriveBrowserDecoder(stockBytes);
+  const models = [stockBytes, d.prepare, d.click, d.refine];
+
+  const images = listImages();
+  const sam = await NodeSam.load(files, { intraOpThreads: THREADS });
+  const embeddings: ImageEmbedding[] = [];
+  for (const img of images) embeddings.push(await sam.encode(await decodeImage(img)));
+  await sam.release();
+
+  ortWeb.env.wasm.numThreads = THREADS;
+  ortWeb.env.wasm.simd = true;
+  const web = await benchRuntime(await Runner.create(ortWeb, models), embeddings);
+  const native = await benchRuntime(await Runner.create(ortNode, models), embeddings);
+
+  const n = web.stock.length;
+  const row = (name: string, w: number[], nat: number[]) =>
+    `| ${name.padEnd(34)} | ${pct(w, 50).toFixed(1).padStart(8)} | ${pct(w, 95).toFixed(1).padStart(8)} | ${pct(nat, 50).toFixed(1).padStart(8)} | ${pct(nat, 95).toFixed(1).padStart(8)} |`;
+  console.log(
+    `${images.length} images x 4 prompts (click, box, click+box, refinement) x ${reps} = ${n} decodes per decoder; ms`,
+  );
+  console.log(`| ${"decoder".padEnd(34)} | wasm p50 | wasm p95 | node p50 | node p95 |`);
+  console.log(`| ${"-".repeat(34)} | -------: | -------: | -------: | -------: |`);
+  console.log(row("stock sam.onnx (all outputs)", web.stock, native.stock));
+  console.log(row("derived (click / refine model)", web.derived, native.derived));
+  console.log(row("derived prepare (once per image)", web.prepare, native.prepare));
+  console.log(
+    `max |stock low_res_masks - derived pick|: wasm ${web.maxDiff.toExponential(2)}, node ${native.maxDiff.toExponential(2)}`,
+  );
+  if (json) {
+    const s = (xs: number[]) => ({ p50: pct(xs, 50), p95: pct(xs, 95) });
+    console.log(
+      JSON.stringify({
+        images: images.length,
+        decodes: n,
+        wasm: { stock: s(web.stock), derived: s(web.derived), prepare: s(web.prepare) },
+        native: { stock: s(native.stock), derived: s(native.derived), prepare: s(native.prepare) },
+        maxDiff: Math.max(web.maxDiff, native.maxDiff),
+      }),
+    );
+  }
+  process.exit(0);
+}
+
+await main();

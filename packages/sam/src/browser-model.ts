@@ -1,0 +1,33 @@
+/**
+ * Which decoder graphs the annotation page runs. The server derives them from a model version's stock
+ * decoder (cached per sha256, see `derivedDecoderPaths`) and serves them to the browser's decoder worker.
+ */
+import { deriveBrowserDecoder } from "./browser-decoder";
+import { deriveMultimaskDecoder } from "./multimask";
+
+/** Decoder graphs derived from the stock decoder by code in this repo, one file per part. */
+export interface DecoderDerivation<Part extends string = string> {
+  /** File-name stem; bump its version when the derivation's output changes, so stale files are not reused. */
+  name: string;
+  parts: readonly Part[];
+  derive: (stock: Uint8Array) => Record<Part, Uint8Array>;
+}
+
+export const MULTIMASK_DERIVATION: DecoderDerivation<"model"> = {
+  name: "decoder-multimask-v1",
+  parts: ["model"],
+  derive: (stock) => ({ model: deriveMultimaskDecoder(stock) }),
+};
+
+export const BROWSER_DECODER_PARTS = ["prepare", "click", "refine"] as const;
+export type BrowserDecoderPart = (typeof BROWSER_DECODER_PARTS)[number];
+
+/** See `deriveBrowserDecoder`. Bump the version whenever that function's output bytes change. */
+export const BROWSER_DECODER_DERIVATION: DecoderDerivation<BrowserDecoderPart> = {
+  name: "decoder-browser-v3",
+  parts: BROWSER_DECODER_PARTS,
+  derive: (stock) => {
+    const { prepare, click, refine } = deriveBrowserDecoder(stock);
+    return { prepare, click, refine };
+  },
+};
