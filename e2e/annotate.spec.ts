@@ -202,3 +202,25 @@ test("a save that fails is retried and lands, with the failure shown meanwhile",
   expect(failures).toBe(2);
   await expect.poll(async () => (await storedMasks(imageId)).length).toBe(before + 1);
 });
+
+test("next image moves to another leased image with its embedding already fetched", async ({ page }) => {
+  await signInAsAnnotator(page);
+  const first = await openImage(page, "dogs.jpg");
+  await page.getByTestId("next-image").click();
+  await expect(page).not.toHaveURL(new RegExp(first));
+  await expect(page).toHaveURL(/\/annotate\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("annotate-workspace")).toHaveAttribute("data-embedding-ready", "yes");
+  const second = page.url().split("/").at(-1)!;
+  const leases = await query<{ status: string }>(
+    `SELECT a.status::text AS status FROM "Assignment" a JOIN "User" u ON u.id = a."userId"
+      WHERE u.email = 'annotator@sam-studio.local' AND a."imageId" = $1 ORDER BY a."leasedAt" DESC LIMIT 1`,
+    [second],
+  );
+  expect(leases[0]?.status).toBe("active");
+  const done = await query<{ status: string }>(
+    `SELECT a.status::text AS status FROM "Assignment" a JOIN "User" u ON u.id = a."userId"
+      WHERE u.email = 'annotator@sam-studio.local' AND a."imageId" = $1 ORDER BY a."leasedAt" DESC LIMIT 1`,
+    [first],
+  );
+  expect(done[0]?.status).toBe("completed");
+});

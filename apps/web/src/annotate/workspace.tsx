@@ -245,7 +245,13 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   useEffect(() => {
     if (!outbox) return;
     setOps(outbox.pending);
-    const offChange = onOutboxChange(setOps);
+    const offChange = onOutboxChange((next) => {
+      setOps(next);
+      // A refusal (usually a conflict: someone else changed the mask) shows the mask as it now is.
+      if (next.some((o) => o.refused && o.imageId === imageId)) {
+        void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
+      }
+    });
     const offAck = onOutboxAck((op, result) => {
       const version = (result as { version?: number } | null)?.version;
       if (typeof version === "number") versions.current.set(op.maskId, version);
