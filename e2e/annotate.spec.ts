@@ -1,5 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import pg from "pg";
+import sharp from "sharp";
 
 const databaseUrl = process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/sas_e2e";
 
@@ -95,6 +96,16 @@ test("an annotator clicks a dog, accepts, and the mask is stored with its timing
   await expect(page.getByTestId("mask-item").last().getByRole("textbox", { name: "Label" })).toHaveValue(
     "dog",
   );
+
+  // Cut-out: the selected mask as a transparent PNG cropped to the dog.
+  await page.getByTestId("mask-item").last().getByRole("button", { name: "Select" }).click();
+  const download = page.waitForEvent("download");
+  await page.keyboard.press("c");
+  const png = await sharp(await (await download).path()).metadata();
+  expect(png.format).toBe("png");
+  expect(png.hasAlpha).toBe(true);
+  expect(png.width).toBeGreaterThan(100);
+  expect(png.width).toBeLessThan(200);
 
   const masks = await storedMasks(imageId);
   expect(masks).toHaveLength(before + 1);

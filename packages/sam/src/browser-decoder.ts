@@ -16,6 +16,11 @@
  *   are bypassed: the browser decodes one prompt at a time, and a repeat by 1 is the identity.
  * - A `refine` model (the whole pruned decoder, image_embeddings in) serves prompts with a dense prompt
  *   (mask_input = previous low-res logits, has_mask_input = 1), whose image-side tensors depend on it.
+ * - Before the split, exact-math rewrites for CPU/WASM (`graph-rewrites.ts`): the mask head runs
+ *   channels-last (ConvTranspose -> Gemm, LayerNorm2d -> LayerNormalization, one final Transpose) and the
+ *   cross-attention products with the 64x64 image side are reassociated so no image-sized q/k/v/out
+ *   projection is left per click. Same weights and formulas; only the float summation order differs
+ *   (logits within ~1e-3 of stock).
  */
 import { rewriteCrossAttention, rewriteUpscalingHead } from "./graph-rewrites";
 import { findCandidateTensors, MULTIMASK_OUTPUTS, selectStockCandidate } from "./multimask";
