@@ -1,5 +1,6 @@
 export * from "./client";
 export * from "./domain/assignments";
+export * from "./domain/audit";
 export * from "./domain/embeddings";
 export * from "./domain/images";
 export * from "./domain/model-versions";
