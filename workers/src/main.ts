@@ -13,6 +13,10 @@ import type { Worker } from "bullmq";
 import { startWorker } from "./run-worker";
 import { releaseSessions } from "./sam-sessions";
 
+function embedConcurrency(config: ReturnType<typeof env>): number {
+  return config.EMBED_CONCURRENCY ?? (config.ORT_EXECUTION_PROVIDER === "cuda" ? 2 : 1);
+}
+
 async function main(): Promise<void> {
   const config = env();
   const log = logger("worker");
@@ -26,9 +30,9 @@ async function main(): Promise<void> {
     startWorker({
       queue: name as QueueName,
       redisUrl: config.REDIS_URL,
-      // Encodes are serialised per process (see sam-sessions.ts); a second embed job in flight decodes
-      // and stores its image while the first one holds the encoder.
-      concurrency: name === "embed" ? Math.max(2, config.WORKER_CONCURRENCY) : config.WORKER_CONCURRENCY,
+      // Encodes are serialised per process (see sam-sessions.ts); with a second embed job in flight it
+      // decodes and stores its image while the first one holds the encoder (worth it on GPU only).
+      concurrency: name === "embed" ? embedConcurrency(config) : config.WORKER_CONCURRENCY,
       lockMs: config.JOB_LOCK_MS,
       log,
     }),

@@ -58,6 +58,12 @@ const envSchema = z.object({
    */
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Embed jobs in flight per worker process. Unset: 1 on CPU, where the encoder already keeps every core
+   * busy and decoding the next image beside it only slows both; 2 on CUDA, where the CPU is free to
+   * decode and store while the GPU encodes.
+   */
+  EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(16).optional(),
   /** Comma-separated queue names this worker consumes; empty means all. */
   WORKER_QUEUES: z
     .string()
