@@ -1,55 +1,26 @@
 import { expect, type Page, test } from "@playwright/test";
-import pg from "pg";
 import sharp from "sharp";
+import {
+  ANNOTATOR,
+  assignDemoImage,
+  clickImage as click,
+  decodes,
+  query,
+  screen,
+  signIn,
+  waitForDecoder,
+} from "./support";
 
-const databaseUrl = process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/sas_e2e";
+const signInAsAnnotator = (page: Page) => signIn(page, ANNOTATOR);
 
-async function query<T>(sql: string, params: unknown[]): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-async function signInAsAnnotator(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill("annotator@sam-studio.local");
-  await page.getByLabel("Password").fill("e2e-annotator-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("account-bar")).toContainText("annotator");
-}
-
-/** Opens a Demo image on the annotation screen and waits until a click can be decoded. */
+/** Assigns a Demo image to the annotator, opens it from the project page and waits for the decoder. */
 async function openImage(page: Page, filename: string): Promise<string> {
+  const imageId = await assignDemoImage(filename, ANNOTATOR.email);
   await page.getByTestId("project").filter({ hasText: "Demo" }).getByRole("link", { name: "Demo" }).click();
   await page.getByTestId("annotate-link").filter({ hasText: filename }).click();
-  await expect(page).toHaveURL(/\/annotate\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId("annotate-workspace")).toHaveAttribute("data-embedding-ready", "yes", {
-    timeout: 60_000,
-  });
-  await expect(page.getByTestId("decoder-state")).toContainText(/wasm|webgpu/, { timeout: 60_000 });
-  return page.url().split("/").at(-1)!;
-}
-
-const screen = (page: Page, x: number, y: number) =>
-  page
-    .evaluate(([ix, iy]) => window.__sasToScreen?.(ix!, iy!) ?? null, [x, y])
-    .then((p) => {
-      if (!p) throw new Error("canvas not ready");
-      return p;
-    });
-
-const decodes = (page: Page) =>
-  page.evaluate(() => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length);
-
-async function click(page: Page, x: number, y: number, button: "left" | "right" = "left") {
-  const before = await decodes(page);
-  const p = await screen(page, x, y);
-  await page.mouse.click(p.x, p.y, { button });
-  await expect.poll(() => decodes(page)).toBe(before + 1);
+  await expect(page).toHaveURL(new RegExp(`/annotate/${imageId}$`));
+  await waitForDecoder(page);
+  return imageId;
 }
 
 interface StoredMask {

@@ -55,7 +55,8 @@ test("an admin adds files to the Demo project: the image is added, the text file
 
   await expect(total).toHaveText(String(before + 1));
   await expect(page.getByRole("img", { name: imageName })).toBeVisible();
-  // The thumbnail really loaded (same-origin under COEP require-corp).
+  // The thumbnail really loaded (same-origin under COEP require-corp); thumbnails load lazily, when seen.
+  await page.getByRole("img", { name: imageName }).scrollIntoViewIfNeeded();
   await expect
     .poll(() =>
       page.getByRole("img", { name: imageName }).evaluate((img: HTMLImageElement) => img.naturalWidth),

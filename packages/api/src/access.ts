@@ -1,13 +1,21 @@
 import type { SessionUser } from "@sas/auth";
-import type { PrismaClient, ProjectRole } from "@sas/db";
+import type { AssignmentStatus, Prisma, PrismaClient, ProjectRole } from "@sas/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { protectedProcedure } from "./trpc";
 
 /**
- * Who may do what in a project. Global admins may do everything; everyone else acts through their
- * ProjectMember row. Someone outside a project gets NOT_FOUND, exactly as for a project that does not
- * exist, so ids cannot be probed; a member lacking the right gets FORBIDDEN.
+ * Who may see what (docs: /work/shared/ARCHITECTURE.md, "Roles"). One place decides it, and every
+ * procedure and binary route goes through the helpers below:
+ *
+ * - Global admins see and may do everything, member or not.
+ * - Everyone else acts through their ProjectMember row. Someone outside a project gets NOT_FOUND, exactly
+ *   as for a project that does not exist, so ids cannot be probed; a member lacking a right gets FORBIDDEN.
+ * - A project's managers and reviewers see every image of the project, and every mask on them.
+ * - A project's annotators see only the images assigned to them (see `assignedToWhere`): an image of
+ *   their project that is not theirs is NOT_FOUND, as if it did not exist. Listings and counts hold only
+ *   their images. `work.next` keeps working: it is a project-level call, and the lease it writes is what
+ *   makes the image theirs.
  */
 export type ProjectAccessLevel = "view" | "manage";
 
@@ -16,11 +24,45 @@ export interface ProjectAccess {
   /** "admin" for global admins (member or not), else the member's project role. */
   role: "admin" | ProjectRole;
   canManage: boolean;
+  /** Every image of the project (admins, managers, reviewers), or only the caller's own (annotators). */
+  seesAllImages: boolean;
 }
 
 type Caller = Pick<SessionUser, "id" | "role">;
 
 const notFound = (what: string) => new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });
+
+/**
+ * The assignment states that make an image an annotator's: the lease they hold (`active`, also past its
+ * expiry until another annotator takes the image over or the sweep marks it `expired`, so an image does
+ * not vanish from under someone who paused) and work they finished (`completed`). A lease given back
+ * (`released`) or lost (`expired`) does not count.
+ */
+export const VISIBLE_ASSIGNMENT_STATUSES = [
+  "active",
+  "completed",
+] as const satisfies readonly AssignmentStatus[];
+
+/**
+ * Images assigned to a user, as a Prisma filter: an assignment in one of VISIBLE_ASSIGNMENT_STATUSES, or
+ * any mask they authored on the image (in any status, deleted included, so they can still restore it):
+ * their own work never disappears from their view.
+ */
+export function assignedToWhere(userId: string): Prisma.ImageWhereInput {
+  return {
+    OR: [
+      { assignments: { some: { userId, status: { in: [...VISIBLE_ASSIGNMENT_STATUSES] } } } },
+      { masks: { some: { authorId: userId } } },
+    ],
+  };
+}
+
+/** The images of the project the caller may see, as a Prisma filter (for listings and counts). */
+export function visibleImagesWhere(access: ProjectAccess, user: Pick<Caller, "id">): Prisma.ImageWhereInput {
+  return access.seesAllImages
+    ? { projectId: access.projectId }
+    : { projectId: access.projectId, ...assignedToWhere(user.id) };
+}
 
 export async function projectAccess(
   db: PrismaClient,
@@ -32,13 +74,18 @@ export async function projectAccess(
     select: { members: { where: { userId: user.id }, select: { role: true } } },
   });
   if (!project) throw notFound("project");
-  if (user.role === "admin") return { projectId, role: "admin", canManage: true };
+  if (user.role === "admin") return { projectId, role: "admin", canManage: true, seesAllImages: true };
   const membership = project.members[0];
   if (!membership) throw notFound("project");
-  return { projectId, role: membership.role, canManage: membership.role === "manager" };
+  return {
+    projectId,
+    role: membership.role,
+    canManage: membership.role === "manager",
+    seesAllImages: membership.role !== "annotator",
+  };
 }
 
-/** Admins and every member of the project. */
+/** Admins and every member of the project (what each sees inside it: see `visibleImagesWhere`). */
 export function assertCanViewProject(
   db: PrismaClient,
   user: Caller,
@@ -70,7 +117,15 @@ export const assertProjectAccess = (
     ? assertCanManageProject(db, user, projectId)
     : assertCanViewProject(db, user, projectId);
 
-/** An image together with the access its project grants; NOT_FOUND when the project would be. */
+/** Whether the image is assigned to the user (see `assignedToWhere`). */
+export async function isAssignedTo(db: PrismaClient, imageId: string, userId: string): Promise<boolean> {
+  return (await db.image.count({ where: { id: imageId, ...assignedToWhere(userId) } })) > 0;
+}
+
+/**
+ * An image together with the access its project grants. NOT_FOUND when the project would be, and for an
+ * annotator when the image is not assigned to them: its masks, file and embedding follow the image.
+ */
 export async function assertCanViewImage(db: PrismaClient, user: Caller, imageId: string) {
   const image = await db.image.findUnique({
     where: { id: imageId },
@@ -88,13 +143,15 @@ export async function assertCanViewImage(db: PrismaClient, user: Caller, imageId
     },
   });
   if (!image) throw notFound("image");
+  let access: ProjectAccess;
   try {
-    const access = await assertCanViewProject(db, user, image.projectId);
-    return { image, access };
+    access = await assertCanViewProject(db, user, image.projectId);
   } catch (error) {
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound("image");
     throw error;
   }
+  if (!access.seesAllImages && !(await isAssignedTo(db, image.id, user.id))) throw notFound("image");
+  return { image, access };
 }
 
 /**

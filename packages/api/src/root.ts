@@ -5,6 +5,8 @@ import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
 import { meRouter } from "./routers/me";
 import { projectRouter } from "./routers/project";
+import { reviewRouter } from "./routers/review";
+import { usersRouter } from "./routers/users";
 import { workRouter } from "./routers/work";
 import { createCallerFactory, router } from "./trpc";
 
@@ -15,6 +17,8 @@ export const appRouter = router({
   image: imageRouter,
   me: meRouter,
   project: projectRouter,
+  users: usersRouter,
+  review: reviewRouter,
   work: workRouter,
 });
 

@@ -4,6 +4,7 @@ export * from "./domain/audit";
 export * from "./domain/embeddings";
 export * from "./domain/images";
 export * from "./domain/model-versions";
+export * from "./domain/projects";
 export * from "./domain/users";
 export * from "./generated/prisma/client";
 export * from "./health";

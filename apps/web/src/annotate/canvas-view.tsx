@@ -43,6 +43,8 @@ export interface CanvasViewProps {
   height: number;
   overlay: HTMLCanvasElement | null;
   draftCanvas: HTMLCanvasElement;
+  /** A saved mask being corrected, at full resolution; drawn under the strokes. */
+  baseCanvas: HTMLCanvasElement | null;
   /** Part of the 256x256 draft canvas holding image content. */
   draftContent: { width: number; height: number };
   strokes: readonly BrushStroke[];
@@ -254,6 +256,7 @@ export const CanvasView = forwardRef<CanvasViewHandle, CanvasViewProps>(function
           {props.overlay ? <KImage image={props.overlay} width={width} height={height} /> : null}
         </Layer>
         <Layer ref={draftLayer} listening={false} opacity={0.6}>
+          {props.baseCanvas ? <KImage image={props.baseCanvas} width={width} height={height} /> : null}
           <KImage
             image={props.draftCanvas}
             crop={{ x: 0, y: 0, width: props.draftContent.width, height: props.draftContent.height }}

@@ -2,6 +2,8 @@
  * The mask being made: prompts, brush strokes and the decoder's answer. Plain data, changed only by the
  * pure functions below, so undo/redo is a stack of snapshots and a reload can restore it from storage.
  */
+
+import type { CocoRle } from "@sas/sa1b";
 import type { BoxPrompt, PointPrompt, SamPrompt } from "@sas/sam";
 import { decoderPointCount, fromFloat16, SAM_LOW_RES_SIZE, selectStockCandidate, toFloat16 } from "@sas/sam";
 import { z } from "zod";
@@ -35,6 +37,11 @@ export interface Draft {
   candidate: number;
   label: string;
   activity: Activity;
+  /**
+   * A reviewer correcting a saved mask: its pixels are the starting point (SAM prompts, when made,
+   * replace them; brush strokes edit either), and accepting saves a correction of that mask version.
+   */
+  correcting: { maskId: string; version: number; rle: CocoRle } | null;
 }
 
 export const emptyDraft = (): Draft => ({
@@ -45,10 +52,11 @@ export const emptyDraft = (): Draft => ({
   candidate: 0,
   label: "",
   activity: emptyActivity(),
+  correcting: null,
 });
 
 export const hasPrompt = (d: Draft) => d.points.length > 0 || d.box !== null;
-export const isEmptyDraft = (d: Draft) => !hasPrompt(d) && d.strokes.length === 0;
+export const isEmptyDraft = (d: Draft) => !hasPrompt(d) && d.strokes.length === 0 && d.correcting === null;
 
 /** The draft's prompt as the decoder takes it; refinement feeds the shown candidate's logits back. */
 export function draftPrompt(d: Draft, points = d.points, box = d.box): SamPrompt {
@@ -146,6 +154,14 @@ const storedDraftSchema = z.object({
     .nullable(),
   candidate: z.number().int().min(0).max(3),
   label: z.string(),
+  correcting: z
+    .object({
+      maskId: z.string(),
+      version: z.number().int(),
+      rle: z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string() }),
+    })
+    .nullable()
+    .default(null),
   activity: z.object({
     startedAt: z.number().nullable(),
     lastAt: z.number().nullable(),

@@ -42,12 +42,70 @@ function LabelEditor({
   );
 }
 
+const decisionNames = { approved: "approved", rejected: "rejected", corrected: "corrected" } as const;
+
+/** Approve / reject (with a reason) / correct, for the project's reviewers and managers. */
+function ReviewControls(props: {
+  id: string;
+  onApprove: (id: string) => void;
+  onReject: (id: string, reason: string) => void;
+  onCorrect: (id: string) => void;
+}) {
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState("");
+  if (rejecting) {
+    return (
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!reason.trim()) return;
+          props.onReject(props.id, reason.trim());
+          setRejecting(false);
+        }}
+      >
+        <input
+          type="text"
+          aria-label="Reason for rejecting"
+          placeholder="Why?"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          data-testid="reject-reason"
+        />
+        <button type="submit" className="link" disabled={!reason.trim()} data-testid="confirm-reject">
+          Reject
+        </button>
+        <button type="button" className="link" onClick={() => setRejecting(false)}>
+          Cancel
+        </button>
+      </form>
+    );
+  }
+  return (
+    <span className="review-actions">
+      <button type="button" className="link" onClick={() => props.onApprove(props.id)} data-testid="approve">
+        Approve
+      </button>
+      <button type="button" className="link" onClick={() => setRejecting(true)} data-testid="reject">
+        Reject
+      </button>
+      <button type="button" className="link" onClick={() => props.onCorrect(props.id)} data-testid="correct">
+        Correct
+      </button>
+    </span>
+  );
+}
+
 /** The image's masks: label, source, author and time spent; own masks (or all, for managers) editable. */
 export function MaskList(props: {
   items: readonly MaskListItem[];
   selected: string | null;
   meId: string | null;
   canEditAll: boolean;
+  canReview: boolean;
+  onApprove: (id: string) => void;
+  onReject: (id: string, reason: string) => void;
+  onCorrect: (id: string) => void;
   onSelect: (id: string | null) => void;
   onDelete: (id: string) => void;
   onRelabel: (id: string, label: string) => void;
@@ -91,10 +149,24 @@ export function MaskList(props: {
                   {m
                     ? `${sourceNames[m.source]} · ${m.authorName ?? "unknown"} · ${formatDuration(m.activeMs)}`
                     : "saving…"}
+                  {m?.reviewDecision ? (
+                    <span className={`badge review-${m.reviewDecision}`} data-testid="review-decision">
+                      {" "}
+                      {decisionNames[m.reviewDecision]}
+                    </span>
+                  ) : null}
                   {item.pending?.error ? (
                     <span className="bad"> · {item.pending.refused ? "refused" : "retrying"}</span>
                   ) : null}
                 </small>
+                {props.canReview && m ? (
+                  <ReviewControls
+                    id={item.id}
+                    onApprove={props.onApprove}
+                    onReject={props.onReject}
+                    onCorrect={props.onCorrect}
+                  />
+                ) : null}
               </div>
               <button
                 type="button"

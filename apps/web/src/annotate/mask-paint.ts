@@ -49,6 +49,16 @@ export function paintLowRes(
   return content;
 }
 
+/** One mask's pixels as an RGBA image at full resolution, in one colour (the mask being corrected). */
+export function paintMask(rle: CocoRle, color: Rgb = DRAFT_COLOR): ImageData {
+  const mask = decodeRle(rle);
+  const out = new ImageData(mask.width, mask.height);
+  const px = new Uint32Array(out.data.buffer);
+  const on = ((255 << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
+  for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) px[i] = on;
+  return out;
+}
+
 export interface OverlayMask {
   rle: CocoRle;
   color: Rgb;
@@ -145,7 +155,8 @@ export interface FinalMask {
 
 /**
  * The mask to save, at original resolution: the shown candidate's logits upscaled exactly as SAM does,
- * thresholded, then the brush strokes applied in order (the same compositing the screen shows).
+ * thresholded (or, without prompts, the `base` mask being corrected), then the brush strokes applied in
+ * order (the same compositing the screen shows).
  */
 export function finalMask(
   logits: Float32Array | null,
@@ -153,10 +164,12 @@ export function finalMask(
   width: number,
   height: number,
   canvas: RasterCanvas,
+  base: CocoRle | null = null,
 ): FinalMask {
   const full = logits ? upscaleLowResLogits(logits, width, height) : null;
-  const data = new Uint8Array(width * height);
+  let data = new Uint8Array(width * height);
   if (full) for (let i = 0; i < data.length; i++) data[i] = full[i]! > 0 ? 1 : 0;
+  else if (base) data = decodeRle(base).data.slice();
   if (strokes.length > 0) {
     const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("no 2d canvas for the brush strokes");

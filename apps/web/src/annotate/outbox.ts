@@ -9,7 +9,7 @@ import { z } from "zod";
 export const outboxOpSchema = z.object({
   /** Unique per operation, for React keys and de-duplication. */
   key: z.string(),
-  kind: z.enum(["save", "update", "delete", "restore"]),
+  kind: z.enum(["save", "update", "delete", "restore", "review"]),
   maskId: z.string(),
   imageId: z.string(),
   /** The procedure's input, JSON-safe (dates as ISO strings). */

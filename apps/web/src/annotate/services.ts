@@ -70,6 +70,8 @@ async function send(client: TRPCClient<AppRouter>, op: OutboxOp): Promise<unknow
         return await client.annotate.restoreMask.mutate(
           input as Parameters<typeof client.annotate.restoreMask.mutate>[0],
         );
+      case "review":
+        return await client.review.decide.mutate(input as Parameters<typeof client.review.decide.mutate>[0]);
     }
   } catch (error) {
     if (error instanceof TRPCClientError) {

@@ -9,6 +9,7 @@ import { encodeMask } from "@sas/sa1b";
 import type { BoxPrompt, PointPrompt } from "@sas/sam";
 import { lowResContentSize } from "@sas/sam";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -41,7 +42,7 @@ import {
 } from "./draft";
 import { HelpOverlay, SHORTCUTS } from "./help-overlay";
 import { MaskList } from "./mask-list";
-import { finalMask, maskColor, paintLowRes, paintOverlay } from "./mask-paint";
+import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
 import type { OutboxOp } from "./outbox";
 import { decoderFor, onOutboxAck, onOutboxChange, sharedOutbox } from "./services";
 
@@ -264,6 +265,18 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     };
   }, [outbox, imageId, queryClient, trpc]);
 
+  // Live collaboration: anyone's save, edit, delete or review on this image shows up without a reload.
+  const live = useSubscription(
+    trpc.annotate.events.subscriptionOptions(
+      { imageId },
+      {
+        onData: () => {
+          void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
+        },
+      },
+    ),
+  );
+
   useEffect(() => {
     for (const m of ws?.masks ?? []) {
       const known = versions.current.get(m.id) ?? 0;
@@ -339,6 +352,18 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     c.getContext("2d")?.putImageData(data, 0, 0);
     return c;
   }, [shown, selected, ws, width, height]);
+
+  // The saved mask a reviewer is correcting, shown until SAM prompts replace it.
+  const correctingRle = draft.correcting?.rle ?? null;
+  const baseCanvas = useMemo(() => {
+    if (!correctingRle || typeof document === "undefined") return null;
+    const data = paintMask(correctingRle);
+    const c = document.createElement("canvas");
+    c.width = data.width;
+    c.height = data.height;
+    c.getContext("2d")?.putImageData(data, 0, 0);
+    return c;
+  }, [correctingRle]);
 
   // --- prompts ----------------------------------------------------------------------------------------
 
@@ -491,10 +516,20 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       width,
       height,
       new OffscreenCanvas(width, height),
+      d.correcting?.rle ?? null,
     );
     const rle = encodeMask(mask);
     if (!mask.data.some((v) => v)) {
       setMessage("The mask is empty; nothing to save.");
+      return;
+    }
+    if (d.correcting) {
+      const { maskId } = d.correcting;
+      const version = versions.current.get(maskId) ?? d.correcting.version;
+      versions.current.set(maskId, version + 1);
+      enqueue("review", maskId, { maskId, version, decision: "corrected", rle });
+      setDraft(emptyDraft());
+      setMessage("Correction saved: the original is kept with the review.");
       return;
     }
     const timing = finishActivity(d.activity, Date.now());
@@ -573,6 +608,31 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       if (selected === id) setSelected(null);
     },
     [ws?.masks, changeStatus, selected],
+  );
+
+  const review = useCallback(
+    (maskId: string, decision: "approved" | "rejected", reason = "") => {
+      const version = versions.current.get(maskId) ?? 1;
+      versions.current.set(maskId, version + 1);
+      enqueue("review", maskId, { maskId, version, decision, reason });
+    },
+    [enqueue],
+  );
+
+  const startCorrection = useCallback(
+    (maskId: string) => {
+      const mask = ws?.masks.find((m) => m.id === maskId);
+      if (!mask) return;
+      const before = draftRef.current;
+      commitDraftChange(before, {
+        ...emptyDraft(),
+        label: mask.label,
+        correcting: { maskId, version: versions.current.get(maskId) ?? mask.version, rle: mask.rle },
+      });
+      setSelected(null);
+      setMessage("Correcting: fix it with the brush and eraser (or new SAM prompts), then accept.");
+    },
+    [ws?.masks, commitDraftChange],
   );
 
   const relabel = useCallback(
@@ -712,6 +772,13 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       <header className="annotate-bar">
         <Link href={`/projects/${ws.image.projectId}`}>← {ws.projectName}</Link>
         <strong>{ws.image.filename}</strong>
+        <span
+          className={live.status === "pending" ? "live on" : "live"}
+          data-testid="live-state"
+          title="Live updates from others"
+        >
+          {live.status === "pending" ? "● live" : "○ offline"}
+        </span>
         <span className="muted" data-testid="decoder-state">
           {decoderState}
           {embeddingReady ? "" : " · loading embedding…"}
@@ -784,6 +851,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             height={height}
             overlay={overlay}
             draftCanvas={draftCanvas}
+            baseCanvas={draft.decoded ? null : baseCanvas}
             draftContent={content}
             strokes={draft.strokes}
             liveStroke={liveStroke}
@@ -842,7 +910,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             />
             <div className="row">
               <button type="button" onClick={accept} disabled={isEmptyDraft(draft)} data-testid="accept">
-                Accept (Enter)
+                {draft.correcting ? "Save correction (Enter)" : "Accept (Enter)"}
               </button>
               <button type="button" className="link" onClick={clearDraft} disabled={isEmptyDraft(draft)}>
                 Clear (Esc)
@@ -859,6 +927,10 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             selected={selected}
             meId={me.data?.id ?? null}
             canEditAll={ws.canEditAll}
+            canReview={ws.canReview}
+            onApprove={(id) => review(id, "approved")}
+            onReject={(id, reason) => review(id, "rejected", reason)}
+            onCorrect={startCorrection}
             onSelect={setSelected}
             onDelete={deleteMask}
             onRelabel={relabel}

@@ -19,6 +19,11 @@ export function AccountBar() {
   }
   return (
     <nav className="account-bar" data-testid="account-bar">
+      {me.data.role === "admin" ? (
+        <Link href="/admin/users" data-testid="nav-users">
+          Users
+        </Link>
+      ) : null}
       {me.data.role === "admin" ? <Link href="/admin/queues">Queues</Link> : null}
       <span>
         {me.data.name} · <span className="role">{me.data.role}</span>

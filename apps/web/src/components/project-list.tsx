@@ -11,7 +11,14 @@ export function ProjectList() {
   if (!me.data) return null;
   return (
     <section className="card" aria-labelledby="projects-title">
-      <h2 id="projects-title">Projects</h2>
+      <div className="section-head">
+        <h2 id="projects-title">Projects</h2>
+        {me.data.role === "admin" || me.data.role === "manager" ? (
+          <Link href="/projects/new" className="button" data-testid="new-project-link">
+            New project
+          </Link>
+        ) : null}
+      </div>
       {projects.data?.length === 0 ? <p className="lead">No projects yet.</p> : null}
       <ul className="project-list">
         {projects.data?.map((project) => (

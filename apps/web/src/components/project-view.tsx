@@ -5,6 +5,8 @@ import Link from "next/link";
 import { useCallback } from "react";
 import { useTRPC } from "../trpc/client";
 import { ImageUpload } from "./image-upload";
+import { ProjectAssignments } from "./project-assignments";
+import { ProjectMembers } from "./project-members";
 import { StartAnnotating } from "./start-annotating";
 
 /** While any image waits for its embedding, counts and badges refresh this often. */
@@ -40,7 +42,8 @@ export function ProjectView({ projectId }: { projectId: string }) {
   const refresh = useCallback(() => {
     void queryClient.invalidateQueries({ queryKey: trpc.image.pathKey() });
     void queryClient.invalidateQueries({ queryKey: trpc.project.list.queryKey() });
-  }, [queryClient, trpc]);
+    void queryClient.invalidateQueries({ queryKey: trpc.work.assignments.queryKey({ projectId }) });
+  }, [queryClient, trpc, projectId]);
 
   if (summary.error) {
     return (
@@ -89,10 +92,17 @@ export function ProjectView({ projectId }: { projectId: string }) {
           ))}
         </ul>
         {pending ? <p className="lead">Embeddings are being computed; this page updates by itself.</p> : null}
-        {counts.ready > 0 ? <StartAnnotating projectId={projectId} /> : null}
+        {summary.data.workAvailable ? <StartAnnotating projectId={projectId} /> : null}
       </section>
 
       {summary.data.canUpload ? <ImageUpload projectId={projectId} onUploaded={refresh} /> : null}
+
+      {summary.data.canUpload ? (
+        <>
+          <ProjectMembers projectId={projectId} />
+          <ProjectAssignments projectId={projectId} />
+        </>
+      ) : null}
 
       <section className="card" aria-labelledby="grid-title">
         <h2 id="grid-title">All images</h2>

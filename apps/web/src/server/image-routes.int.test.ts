@@ -221,6 +221,13 @@ describe("GET /api/images/:imageId/file", () => {
   beforeAll(async () => {
     const image = await prisma().image.findFirstOrThrow({ where: { projectId, filename: "chien été.jpg" } });
     imageId = image.id;
+    // Annotators see only images assigned to them: the annotator holds a lease on this one.
+    const annotator = await prisma().user.findUniqueOrThrow({
+      where: { email: `annotator-${unique}@routes.test` },
+    });
+    await prisma().assignment.create({
+      data: { imageId, userId: annotator.id, expiresAt: new Date(Date.now() + 3600_000) },
+    });
   });
 
   it("serves the original to a member, cacheable forever, with the sha256 as ETag", async () => {

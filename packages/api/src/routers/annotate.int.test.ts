@@ -117,6 +117,15 @@ beforeAll(async () => {
     },
   });
   imageId = image.id;
+  // Annotators see only images assigned to them (access.ts): both annotators hold a lease on this one.
+  await db.assignment.createMany({
+    data: [users.annotator.id, users.annotator2.id].map((userId) => ({
+      imageId,
+      userId,
+      status: "active" as const,
+      expiresAt: new Date(Date.now() + 24 * 3600 * 1000),
+    })),
+  });
 });
 
 afterAll(async () => {

@@ -1,17 +1,22 @@
 import type { SessionUser } from "@sas/auth";
 import { modelVersionForProject, Prisma, type PrismaClient } from "@sas/db";
-import { type CocoRle, cocoRleSchema } from "@sas/sa1b";
+import { cocoRleSchema } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { assertCanViewImage, assertCanViewProject } from "../access";
-import { VersionConflictError } from "../errors";
+import { assertCanViewImage } from "../access";
+import { type MaskEvent, maskEvents, publishMaskEvent } from "../services/mask-events";
 import {
   assertRleFitsImage,
+  conflict,
   type MaskView,
   maskGeometry,
+  maskView,
   maskViewSelect,
+  rleJson,
+  staleVersion,
   toMaskView,
 } from "../services/masks";
+import { canReview } from "../services/review";
 import { protectedProcedure, router } from "../trpc";
 
 // Bounds: generous for real work, small enough that one request cannot make the server chew for long.
@@ -91,25 +96,8 @@ export type MaskTimingInput = z.infer<typeof timingSchema>;
 
 type Caller = Pick<SessionUser, "id" | "role">;
 
-const conflict = (message: string, currentVersion?: number) =>
-  new TRPCError({
-    code: "CONFLICT",
-    message,
-    ...(currentVersion === undefined ? {} : { cause: new VersionConflictError(message, currentVersion) }),
-  });
-
-/** An RLE as a JSON column value (a plain copy: nothing but size and counts is stored). */
-const rleJson = (rle: CocoRle): Prisma.InputJsonObject => ({
-  size: [rle.size[0], rle.size[1]],
-  counts: rle.counts,
-});
-
-async function maskView(db: PrismaClient | Prisma.TransactionClient, id: string): Promise<MaskView> {
-  return toMaskView(await db.mask.findUniqueOrThrow({ where: { id }, select: maskViewSelect }));
-}
-
 /**
- * A mask the caller may change: it exists in a project they can see (NOT_FOUND otherwise, as for images),
+ * A mask the caller may change: it is on an image they can see (NOT_FOUND otherwise, as for images),
  * and it is theirs unless they manage the project (FORBIDDEN otherwise).
  */
 async function editableMask(db: PrismaClient, user: Caller, id: string) {
@@ -126,7 +114,8 @@ async function editableMask(db: PrismaClient, user: Caller, id: string) {
   if (!mask) throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
   let canManage: boolean;
   try {
-    ({ canManage } = await assertCanViewProject(db, user, mask.image.projectId));
+    // The image's rule, not only the project's: annotators reach masks only on images assigned to them.
+    ({ canManage } = (await assertCanViewImage(db, user, mask.image.id)).access);
   } catch (error) {
     if (error instanceof TRPCError && error.code === "NOT_FOUND") {
       throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
@@ -137,22 +126,6 @@ async function editableMask(db: PrismaClient, user: Caller, id: string) {
     throw new TRPCError({ code: "FORBIDDEN", message: "annotators may change only their own masks" });
   }
   return mask;
-}
-
-/** The CONFLICT to raise when a conditional update changed nothing: says what the mask is now. */
-async function staleVersion(db: PrismaClient, id: string, readVersion: number): Promise<TRPCError> {
-  const current = await db.mask.findUnique({ where: { id }, select: { version: true, status: true } });
-  if (!current) return new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
-  if (current.status === "deleted") {
-    return conflict(
-      `someone else deleted this mask (it is at version ${current.version}, you read ${readVersion})`,
-      current.version,
-    );
-  }
-  return conflict(
-    `someone else changed this mask: it is at version ${current.version}, you read version ${readVersion}; reload it`,
-    current.version,
-  );
 }
 
 /**
@@ -189,6 +162,25 @@ async function setDeleted(
   return maskView(db, input.id);
 }
 
+const changedMask = z.object({ id: z.string(), imageId: z.uuid(), version: z.number().int() });
+
+/** A mask mutation that, once it succeeded, tells everyone viewing the image (see mask-events.ts). */
+export const announcedProcedure = (type: MaskEvent["type"]) =>
+  protectedProcedure.use(async ({ ctx, next }) => {
+    const result = await next();
+    const mask = result.ok ? changedMask.safeParse(result.data) : null;
+    if (mask?.success) {
+      await publishMaskEvent({
+        type,
+        imageId: mask.data.imageId,
+        maskId: mask.data.id,
+        version: mask.data.version,
+        actorId: ctx.user.id,
+      });
+    }
+    return result;
+  });
+
 export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */
   image: protectedProcedure.input(z.object({ imageId: z.uuid() })).query(async ({ ctx, input }) => {
@@ -215,6 +207,7 @@ export const annotateRouter = router({
       modelVersionId: modelVersion?.id ?? null,
       masks: masks.map(toMaskView),
       canEditAll: access.canManage,
+      canReview: canReview(access),
     };
   }),
 
@@ -222,7 +215,7 @@ export const annotateRouter = router({
    * Accepts a mask made on the annotation page, with its timing. The id comes from the client, so a save
    * retried after a lost response returns the stored mask instead of making a second one.
    */
-  saveMask: protectedProcedure
+  saveMask: announcedProcedure("saved")
     .input(
       z.object({
         id: z.uuid(),
@@ -300,7 +293,7 @@ export const annotateRouter = router({
    * people editing from the same read exactly one wins and the other gets CONFLICT with the current
    * version. `timing` is added to the stored timing (the extra work spent editing).
    */
-  updateMask: protectedProcedure
+  updateMask: announcedProcedure("updated")
     .input(
       z.object({
         id: z.uuid(),
@@ -361,12 +354,25 @@ export const annotateRouter = router({
    * statistics and audit). Repeating a delete that already happened from that same version answers with
    * the deleted mask; any other version mismatch is a CONFLICT.
    */
-  deleteMask: protectedProcedure
+  deleteMask: announcedProcedure("deleted")
     .input(z.object({ id: z.uuid(), version: z.number().int().min(1) }))
     .mutation(({ ctx, input }) => setDeleted(ctx.db, ctx.user, input, true)),
 
   /** Undoes a delete (the mask becomes `accepted` again, version + 1); same rules as deleteMask. */
-  restoreMask: protectedProcedure
+  restoreMask: announcedProcedure("restored")
     .input(z.object({ id: z.uuid(), version: z.number().int().min(1) }))
     .mutation(({ ctx, input }) => setDeleted(ctx.db, ctx.user, input, false)),
+
+  /**
+   * Live changes to the masks of an image the caller may view (server-sent events): saves, edits,
+   * deletes, restores and reviews by anyone, the caller included (their other tabs follow too).
+   */
+  events: protectedProcedure.input(z.object({ imageId: z.uuid() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    await assertCanViewImage(ctx.db, ctx.user, input.imageId);
+    yield* maskEvents(input.imageId, signal);
+  }),
 });

@@ -85,7 +85,7 @@ describe("image.counts", () => {
 
 describe("image.listByProject", () => {
   it("pages through images oldest first with a cursor", async () => {
-    const caller = callerFor("annotator");
+    const caller = callerFor("manager");
     const first = await caller.image.listByProject({ projectId, limit: 4 });
     expect(first.items.map((i) => i.filename)).toEqual(["img-0.jpg", "img-1.jpg", "img-2.jpg", "img-3.jpg"]);
     expect(first.nextCursor).toBe(first.items[3]!.id);
@@ -95,6 +95,28 @@ describe("image.listByProject", () => {
       ["img-5.jpg", "failed", "encoder crashed"],
     ]);
     expect(second.nextCursor).toBeNull();
+  });
+
+  it("shows an annotator only the images assigned to them, and counts only those", async () => {
+    const db = prisma();
+    const images = await db.image.findMany({ where: { projectId }, orderBy: { createdAt: "asc" } });
+    const expiresAt = new Date(Date.now() + 3600_000);
+    await db.assignment.createMany({
+      data: [
+        { imageId: images[1]!.id, userId: users.annotator.id, status: "active", expiresAt },
+        { imageId: images[4]!.id, userId: users.annotator.id, status: "completed", expiresAt },
+        // Given back: no longer theirs.
+        { imageId: images[2]!.id, userId: users.annotator.id, status: "released", expiresAt },
+      ],
+    });
+    const caller = callerFor("annotator");
+    const page = await caller.image.listByProject({ projectId, limit: 1 });
+    expect(page.items.map((i) => i.filename)).toEqual(["img-1.jpg"]);
+    const next = await caller.image.listByProject({ projectId, limit: 1, cursor: page.nextCursor });
+    expect([next.items.map((i) => i.filename), next.nextCursor]).toEqual([["img-4.jpg"], null]);
+    const { counts } = await caller.image.counts({ projectId });
+    expect(counts).toEqual({ ready: 1, embedding: 0, uploaded: 1, failed: 0, total: 2 });
+    await db.assignment.deleteMany({ where: { userId: users.annotator.id } });
   });
 
   it("refuses a malformed project id", async () => {

@@ -1,22 +1,44 @@
 import type { ImageStatus } from "@sas/db";
 import { z } from "zod";
-import { projectProcedure } from "../access";
+import { projectProcedure, visibleImagesWhere } from "../access";
 import { router } from "../trpc";
 
 const statuses = ["uploaded", "embedding", "ready", "failed"] as const satisfies readonly ImageStatus[];
 
 export const imageRouter = router({
-  /** A project's name and its images counted by status, plus what the caller may do there. */
+  /**
+   * A project's name and the images the caller may see counted by status (an annotator's own images only),
+   * plus what the caller may do there. `workAvailable`: whether work.next has an image for the caller now
+   * (their own unexpired lease, or a ready image nobody holds or has completed), so a page can offer
+   * "Start annotating" to an annotator who has no image yet, without telling them how many there are.
+   */
   counts: projectProcedure("view").query(async ({ ctx, input }) => {
-    const [project, groups] = await Promise.all([
+    const now = new Date();
+    const [project, groups, work] = await Promise.all([
       ctx.db.project.findUniqueOrThrow({
         where: { id: input.projectId },
         select: { id: true, name: true, description: true },
       }),
       ctx.db.image.groupBy({
         by: ["status"],
-        where: { projectId: input.projectId },
+        where: visibleImagesWhere(ctx.access, ctx.user),
         _count: { _all: true },
+      }),
+      // The same candidates as nextLease (packages/db domain/assignments.ts).
+      ctx.db.image.findFirst({
+        where: {
+          projectId: input.projectId,
+          status: "ready",
+          OR: [
+            { assignments: { some: { userId: ctx.user.id, status: "active", expiresAt: { gt: now } } } },
+            {
+              assignments: {
+                none: { OR: [{ status: "completed" }, { status: "active", expiresAt: { gt: now } }] },
+              },
+            },
+          ],
+        },
+        select: { id: true },
       }),
     ]);
     const byStatus = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<ImageStatus, number>;
@@ -26,10 +48,14 @@ export const imageRouter = router({
       counts: { ...byStatus, total: groups.reduce((sum, g) => sum + g._count._all, 0) },
       role: ctx.access.role,
       canUpload: ctx.access.canManage,
+      workAvailable: work !== null,
     };
   }),
 
-  /** A page of a project's images, oldest first; pass the returned `nextCursor` for the next page. */
+  /**
+   * A page of the project's images the caller may see (an annotator's own images only), oldest first;
+   * pass the returned `nextCursor` for the next page.
+   */
   listByProject: projectProcedure("view")
     .input(
       z.object({
@@ -39,7 +65,7 @@ export const imageRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const rows = await ctx.db.image.findMany({
-        where: { projectId: input.projectId },
+        where: visibleImagesWhere(ctx.access, ctx.user),
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         // One extra row says whether another page exists.
         take: input.limit + 1,

@@ -1,4 +1,16 @@
-import { protectedProcedure, router } from "../trpc";
+import {
+  addProjectMember,
+  createProject,
+  projectMembers,
+  removeProjectMember,
+  setProjectMemberRole,
+} from "@sas/db";
+import { z } from "zod";
+import { projectProcedure } from "../access";
+import { protectedProcedure, roleProcedure, router } from "../trpc";
+import { withRules } from "./users";
+
+const projectRole = z.enum(["manager", "reviewer", "annotator"]);
 
 export const projectRouter = router({
   /** Projects the caller may see: every project for admins, their memberships for everyone else. */
@@ -27,4 +39,80 @@ export const projectRouter = router({
       readyImages: readyBy.get(p.id) ?? 0,
     }));
   }),
+
+  /**
+   * A new project (global managers and admins); the creator becomes its first manager member. CONFLICT
+   * when the name is taken. Audited as `project.created`.
+   */
+  create: roleProcedure("admin", "manager")
+    .input(
+      z.object({
+        name: z.string().trim().min(1, "enter a name").max(120, "the name may have at most 120 characters"),
+        description: z.string().trim().max(2000).default(""),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const project = await withRules(() => createProject(ctx.db, ctx.user, input));
+      ctx.log.info({ projectId: project.id, by: ctx.user.id }, "project created");
+      return project;
+    }),
+
+  /** The project's members (any member may look): managers first, with role and account state. */
+  members: projectProcedure("view").query(({ ctx, input }) => projectMembers(ctx.db, input.projectId)),
+
+  /**
+   * Adds an active user, by id or email, with a project role (the project's managers and admins).
+   * NOT_FOUND for an unknown user, CONFLICT for one already in. Audited as `project.member_added`.
+   */
+  addMember: projectProcedure("manage")
+    .input(
+      z
+        .object({
+          userId: z.uuid().optional(),
+          email: z.email("enter a valid email address").optional(),
+          role: projectRole,
+        })
+        .refine((v) => (v.userId === undefined) !== (v.email === undefined), {
+          message: "give either userId or email",
+        }),
+    )
+    .mutation(({ ctx, input }) =>
+      withRules(() =>
+        addProjectMember(
+          ctx.db,
+          ctx.user,
+          input.userId !== undefined
+            ? { projectId: input.projectId, role: input.role, userId: input.userId }
+            : { projectId: input.projectId, role: input.role, email: input.email ?? "" },
+        ),
+      ),
+    ),
+
+  /**
+   * Changes a member's project role. The last manager cannot step down unless an admin does it.
+   * Audited as `project.member_role_changed`.
+   */
+  setMemberRole: projectProcedure("manage")
+    .input(z.object({ userId: z.uuid(), role: projectRole }))
+    .mutation(({ ctx, input }) =>
+      withRules(() =>
+        setProjectMemberRole(ctx.db, ctx.user, {
+          projectId: input.projectId,
+          userId: input.userId,
+          role: input.role,
+        }),
+      ),
+    ),
+
+  /**
+   * Removes a member and releases their unexpired leases in the project. The last manager stays unless
+   * an admin removes them. Audited as `project.member_removed`.
+   */
+  removeMember: projectProcedure("manage")
+    .input(z.object({ userId: z.uuid() }))
+    .mutation(({ ctx, input }) =>
+      withRules(() =>
+        removeProjectMember(ctx.db, ctx.user, { projectId: input.projectId, userId: input.userId }),
+      ),
+    ),
 });

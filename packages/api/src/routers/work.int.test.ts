@@ -160,6 +160,12 @@ describe("work leases", () => {
     expect(ahead?.imageId).toBe(img[1]);
     expect((await a.work.current({ projectId })).map((l) => l.imageId)).toEqual([img[0], img[1]]);
     expect((await a.work.next({ projectId, skipImageId: img[0] }))?.imageId).toBe(img[1]);
+    // An admin pressing "next image" on an image nobody leased to them retires nothing.
+    const admin = await makeUser("boss");
+    expect(await callerFor({ id: admin.id, role: "admin" }).work.complete({ imageId: img[2]! })).toEqual({
+      imageId: img[2],
+      completedAt: null,
+    });
     // Bea gets neither of Ann's images.
     expect((await b.work.next({ projectId }))?.imageId).toBe(img[2]);
     // "Next image": complete the current one, move to the one leased ahead.

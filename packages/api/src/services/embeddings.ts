@@ -2,7 +2,7 @@ import type { SessionUser } from "@sas/auth";
 import { modelVersionForProject, type PrismaClient } from "@sas/db";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
-import { assertCanViewProject } from "../access";
+import { assertCanViewImage } from "../access";
 
 export interface ServedEmbedding {
   bytes: Buffer;
@@ -15,8 +15,8 @@ export interface ServedEmbedding {
 }
 
 /**
- * The stored embedding of an image for a caller who may view its project, for the given model version
- * or the one the project uses. NOT_FOUND until the embedding exists (the image is still queued).
+ * The stored embedding of an image for a caller who may view that image (`assertCanViewImage`: an
+ * annotator only their assigned images), for the given model version or the one the project uses. NOT_FOUND until the embedding exists (the image is still queued).
  */
 export async function embeddingForViewer(
   db: PrismaClient,
@@ -24,12 +24,7 @@ export async function embeddingForViewer(
   imageId: string,
   modelVersionId?: string,
 ): Promise<ServedEmbedding> {
-  const image = await db.image.findUnique({
-    where: { id: imageId },
-    select: { projectId: true, width: true, height: true },
-  });
-  if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "image not found" });
-  await assertCanViewProject(db, user, image.projectId);
+  const { image } = await assertCanViewImage(db, user, imageId);
   const versionId = modelVersionId ?? (await modelVersionForProject(db, image.projectId))?.id;
   if (!versionId) throw new TRPCError({ code: "NOT_FOUND", message: "no model version is active" });
   const embedding = await db.embedding.findUnique({

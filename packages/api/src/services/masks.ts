@@ -1,7 +1,8 @@
-import type { MaskSource, MaskStatus, Prisma } from "@sas/db";
+import type { MaskSource, MaskStatus, Prisma, PrismaClient, ReviewDecision } from "@sas/db";
 import { type CocoRle, rleArea, rleToBbox } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { VersionConflictError } from "../errors";
 
 /** `[x, y, w, h]` as SAM and SA-1B files write it: w = last column - first column (inclusive extent). */
 export type SamBbox = [x: number, y: number, w: number, h: number];
@@ -49,6 +50,7 @@ export const maskViewSelect = {
   status: true,
   version: true,
   authorId: true,
+  reviewDecision: true,
   createdAt: true,
   author: { select: { name: true } },
   timing: { select: { activeMs: true } },
@@ -58,6 +60,7 @@ type MaskViewRow = Prisma.MaskGetPayload<{ select: typeof maskViewSelect }>;
 
 export interface MaskView {
   id: string;
+  imageId: string;
   rle: CocoRle;
   bbox: SamBbox;
   area: number;
@@ -70,6 +73,8 @@ export interface MaskView {
   authorId: string | null;
   authorName: string | null;
   activeMs: number | null;
+  /** The latest review's decision; null until reviewed. */
+  reviewDecision: ReviewDecision | null;
   createdAt: Date;
 }
 
@@ -80,6 +85,7 @@ const storedBbox = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 export function toMaskView(row: MaskViewRow): MaskView {
   return {
     id: row.id,
+    imageId: row.imageId,
     rle: storedRle.parse(row.rle),
     bbox: storedBbox.parse(row.bbox),
     area: row.area,
@@ -92,6 +98,41 @@ export function toMaskView(row: MaskViewRow): MaskView {
     authorId: row.authorId,
     authorName: row.author?.name ?? null,
     activeMs: row.timing?.activeMs ?? null,
+    reviewDecision: row.reviewDecision,
     createdAt: row.createdAt,
   };
+}
+
+/** CONFLICT, carrying the version the row is at now when known (copied to `error.data.currentVersion`). */
+export const conflict = (message: string, currentVersion?: number) =>
+  new TRPCError({
+    code: "CONFLICT",
+    message,
+    ...(currentVersion === undefined ? {} : { cause: new VersionConflictError(message, currentVersion) }),
+  });
+
+/** An RLE as a JSON column value (a plain copy: nothing but size and counts is stored). */
+export const rleJson = (rle: CocoRle): Prisma.InputJsonObject => ({
+  size: [rle.size[0], rle.size[1]],
+  counts: rle.counts,
+});
+
+export async function maskView(db: PrismaClient | Prisma.TransactionClient, id: string): Promise<MaskView> {
+  return toMaskView(await db.mask.findUniqueOrThrow({ where: { id }, select: maskViewSelect }));
+}
+
+/** The CONFLICT to raise when a conditional update changed nothing: says what the mask is now. */
+export async function staleVersion(db: PrismaClient, id: string, readVersion: number): Promise<TRPCError> {
+  const current = await db.mask.findUnique({ where: { id }, select: { version: true, status: true } });
+  if (!current) return new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
+  if (current.status === "deleted") {
+    return conflict(
+      `someone else deleted this mask (it is at version ${current.version}, you read ${readVersion})`,
+      current.version,
+    );
+  }
+  return conflict(
+    `someone else changed this mask: it is at version ${current.version}, you read version ${readVersion}; reload it`,
+    current.version,
+  );
 }

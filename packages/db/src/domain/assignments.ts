@@ -1,4 +1,6 @@
 import type { PrismaClient } from "../generated/prisma/client";
+import { audit } from "./audit";
+import { RuleViolation } from "./users";
 
 /**
  * How long "next image" holds an image for one annotator. Each `nextLease` call on the same image extends
@@ -142,30 +144,241 @@ export async function activeLeases(
 
 /**
  * Records that a user finished an image: their active lease on it (expired or not: the work is done)
- * becomes `completed`. Without one (the image was opened directly, or the lease was already returned to
- * the pool) a completed row is written so the image is not handed to them again. Repeating is harmless.
+ * becomes `completed`, which takes the image out of the pool for everyone. Without an active lease
+ * nothing is written (a manager or reviewer browsing with "next image" must not retire images they
+ * never worked on); the answer then carries the user's earlier completion, if any. Repeating is harmless.
  */
 export async function completeAssignment(
   db: PrismaClient,
   input: { imageId: string; userId: string; now?: Date },
-): Promise<{ imageId: string; completedAt: Date }> {
+): Promise<{ imageId: string; completedAt: Date | null }> {
   const { imageId, userId } = input;
   const now = input.now ?? new Date();
-  return db.$transaction(async (tx) => {
-    const { count } = await tx.assignment.updateMany({
-      where: { imageId, userId, status: "active" },
-      data: { status: "completed", completedAt: now },
-    });
-    if (count > 0) return { imageId, completedAt: now };
-    const done = await tx.assignment.findFirst({
-      where: { imageId, userId, status: "completed" },
-      orderBy: { completedAt: "desc" },
-      select: { completedAt: true },
-    });
-    if (done?.completedAt) return { imageId, completedAt: done.completedAt };
-    await tx.assignment.create({
-      data: { imageId, userId, status: "completed", leasedAt: now, expiresAt: now, completedAt: now },
-    });
-    return { imageId, completedAt: now };
+  const { count } = await db.assignment.updateMany({
+    where: { imageId, userId, status: "active" },
+    data: { status: "completed", completedAt: now },
   });
+  if (count > 0) return { imageId, completedAt: now };
+  const done = await db.assignment.findFirst({
+    where: { imageId, userId, status: "completed" },
+    orderBy: { completedAt: "desc" },
+    select: { completedAt: true },
+  });
+  return { imageId, completedAt: done?.completedAt ?? null };
+}
+
+export interface ProjectLease {
+  assignmentId: string;
+  imageId: string;
+  filename: string;
+  userId: string;
+  userName: string;
+  userEmail: string;
+  leasedAt: Date;
+  expiresAt: Date;
+}
+
+export interface AnnotatorProgress {
+  userId: string;
+  name: string;
+  email: string;
+  /** The member's project role; null for someone who completed images and has since left the project. */
+  role: "manager" | "reviewer" | "annotator" | null;
+  completed: number;
+  activeLeases: number;
+}
+
+export interface ProjectAssignments {
+  leases: ProjectLease[];
+  annotators: AnnotatorProgress[];
+  /** Images nobody holds or has completed (oldest first, at most `availableLimit`): ones to hand out. */
+  available: { imageId: string; filename: string; status: string }[];
+}
+
+/**
+ * A manager's view of a project's work: every unexpired lease with who holds it, each member's (and each
+ * former member's) count of completed images, and images still waiting for someone.
+ */
+export async function projectAssignments(
+  db: PrismaClient,
+  input: { projectId: string; now?: Date; availableLimit?: number },
+): Promise<ProjectAssignments> {
+  const { projectId } = input;
+  const now = input.now ?? new Date();
+  const [leaseRows, completedGroups, members, available] = await Promise.all([
+    db.assignment.findMany({
+      where: { status: "active", expiresAt: { gt: now }, image: { projectId } },
+      orderBy: [{ leasedAt: "asc" }, { id: "asc" }],
+      select: {
+        id: true,
+        imageId: true,
+        leasedAt: true,
+        expiresAt: true,
+        image: { select: { filename: true } },
+        user: { select: { id: true, name: true, email: true } },
+      },
+    }),
+    db.assignment.groupBy({
+      by: ["userId"],
+      where: { status: "completed", image: { projectId } },
+      _count: { imageId: true },
+    }),
+    db.projectMember.findMany({
+      where: { projectId },
+      select: { role: true, user: { select: { id: true, name: true, email: true } } },
+    }),
+    db.image.findMany({
+      where: {
+        projectId,
+        status: { not: "failed" },
+        assignments: {
+          none: { OR: [{ status: "completed" }, { status: "active", expiresAt: { gt: now } }] },
+        },
+      },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      take: input.availableLimit ?? 200,
+      select: { id: true, filename: true, status: true },
+    }),
+  ]);
+
+  const leases = leaseRows.map((r) => ({
+    assignmentId: r.id,
+    imageId: r.imageId,
+    filename: r.image.filename,
+    userId: r.user.id,
+    userName: r.user.name,
+    userEmail: r.user.email,
+    leasedAt: r.leasedAt,
+    expiresAt: r.expiresAt,
+  }));
+  const completedBy = new Map(completedGroups.map((g) => [g.userId, g._count.imageId]));
+  const leasesBy = new Map<string, number>();
+  for (const lease of leases) leasesBy.set(lease.userId, (leasesBy.get(lease.userId) ?? 0) + 1);
+
+  const annotators: AnnotatorProgress[] = members.map((m) => ({
+    userId: m.user.id,
+    name: m.user.name,
+    email: m.user.email,
+    role: m.role,
+    completed: completedBy.get(m.user.id) ?? 0,
+    activeLeases: leasesBy.get(m.user.id) ?? 0,
+  }));
+  const listed = new Set(annotators.map((a) => a.userId));
+  const formerIds = [...completedBy.keys(), ...leasesBy.keys()].filter((id) => !listed.has(id));
+  if (formerIds.length > 0) {
+    const former = await db.user.findMany({
+      where: { id: { in: [...new Set(formerIds)] } },
+      select: { id: true, name: true, email: true },
+    });
+    for (const user of former) {
+      annotators.push({
+        userId: user.id,
+        name: user.name,
+        email: user.email,
+        role: null,
+        completed: completedBy.get(user.id) ?? 0,
+        activeLeases: leasesBy.get(user.id) ?? 0,
+      });
+    }
+  }
+  annotators.sort((a, b) => b.completed - a.completed || a.name.localeCompare(b.name));
+
+  return {
+    leases,
+    annotators,
+    available: available.map((i) => ({ imageId: i.id, filename: i.filename, status: i.status })),
+  };
+}
+
+export interface ReassignInput {
+  imageId: string;
+  /** The member who gets the image; null only releases it back to the pool. */
+  userId: string | null;
+  actorId: string;
+  now?: Date;
+  /** Defaults to the project's `assignmentLeaseSecs`. */
+  leaseMs?: number;
+}
+
+export interface ReassignResult {
+  imageId: string;
+  projectId: string;
+  releasedFrom: string[];
+  lease: { assignmentId: string; userId: string; expiresAt: Date } | null;
+}
+
+/**
+ * A manager hands an image to a member, or takes it back. The current holder's unexpired lease ends as
+ * `released` (leases that already ran out are marked `expired`, as nextLease does) and, when `userId` is
+ * given, a fresh active lease for that member starts; the `assignment.reassigned` audit row commits with
+ * it. The target must be an active member of the image's project.
+ *
+ * Concurrency: the image row is locked with the same `FOR NO KEY UPDATE` that nextLease takes on its
+ * candidate, so a reassignment and a "next image" never both lease one image (nextLease skips the locked
+ * row, and its post-lock check sees the new lease). Different images lock different rows, so reassigning
+ * many images at once never serialises.
+ */
+export async function reassignImage(db: PrismaClient, input: ReassignInput): Promise<ReassignResult> {
+  const now = input.now ?? new Date();
+  return db.$transaction(
+    async (tx) => {
+      const [image] = await tx.$queryRaw<{ projectId: string; leaseSecs: number }[]>`
+        SELECT i."projectId"::text AS "projectId", p."assignmentLeaseSecs" AS "leaseSecs"
+        FROM "Image" i JOIN "Project" p ON p.id = i."projectId"
+        WHERE i.id = ${input.imageId}::uuid
+        FOR NO KEY UPDATE OF i`;
+      if (!image) throw new RuleViolation("NOT_FOUND", "image not found");
+
+      if (input.userId) {
+        const member = await tx.projectMember.findUnique({
+          where: { projectId_userId: { projectId: image.projectId, userId: input.userId } },
+          select: { user: { select: { active: true } } },
+        });
+        if (!member) throw new RuleViolation("BAD_REQUEST", "that user is not a member of this project");
+        if (!member.user.active) throw new RuleViolation("BAD_REQUEST", "that user is deactivated");
+      }
+
+      const current = await tx.assignment.findMany({
+        where: { imageId: input.imageId, status: "active", expiresAt: { gt: now } },
+        select: { id: true, userId: true },
+      });
+      if (current.length > 0) {
+        await tx.assignment.updateMany({
+          where: { id: { in: current.map((c) => c.id) } },
+          data: { status: "released" },
+        });
+      }
+      await tx.assignment.updateMany({
+        where: { imageId: input.imageId, status: "active", expiresAt: { lte: now } },
+        data: { status: "expired" },
+      });
+
+      let lease: ReassignResult["lease"] = null;
+      if (input.userId) {
+        const expiresAt = new Date(now.getTime() + (input.leaseMs ?? image.leaseSecs * 1000));
+        const created = await tx.assignment.create({
+          data: { imageId: input.imageId, userId: input.userId, status: "active", leasedAt: now, expiresAt },
+          select: { id: true },
+        });
+        lease = { assignmentId: created.id, userId: input.userId, expiresAt };
+      }
+
+      const releasedFrom = current.map((c) => c.userId);
+      await audit(tx, {
+        actorId: input.actorId,
+        action: "assignment.reassigned",
+        targetType: "assignment",
+        targetId: lease?.assignmentId ?? current[0]?.id ?? null,
+        projectId: image.projectId,
+        details: {
+          imageId: input.imageId,
+          before: { userIds: releasedFrom, assignmentIds: current.map((c) => c.id) },
+          after: { userId: input.userId, assignmentId: lease?.assignmentId ?? null },
+        },
+      });
+      return { imageId: input.imageId, projectId: image.projectId, releasedFrom, lease };
+    },
+    // Like nextLease: many managers' clicks share a pool of ten connections and must not time out.
+    { maxWait: 15_000, timeout: 15_000 },
+  );
 }

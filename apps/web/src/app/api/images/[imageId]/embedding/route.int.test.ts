@@ -76,6 +76,11 @@ describe("GET /api/images/:id/embedding", () => {
       });
       if (projectId)
         await db.projectMember.create({ data: { projectId, userId: user.id, role: "annotator" } });
+      // Annotators see only images assigned to them: the member holds a lease on the image.
+      if (name === "member")
+        await db.assignment.create({
+          data: { imageId, userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
+        });
       cookies[name] = await signIn(user.email, password);
     }
   });

@@ -1,0 +1,161 @@
+import { audit, type Prisma } from "@sas/db";
+import { rleIoU } from "@sas/sa1b";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { assertCanViewImage, projectProcedure } from "../access";
+import {
+  assertRleFitsImage,
+  type MaskView,
+  maskGeometry,
+  maskView,
+  rleJson,
+  staleVersion,
+} from "../services/masks";
+import { assertCanReview, GOOD_MASK_IOU } from "../services/review";
+import { router } from "../trpc";
+import { announcedProcedure } from "./annotate";
+
+const storedRle = z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string() });
+
+const decisionInput = z.discriminatedUnion("decision", [
+  z.object({ decision: z.literal("approved"), reason: z.string().trim().max(1000).default("") }),
+  z.object({
+    decision: z.literal("rejected"),
+    reason: z.string().trim().min(1, "say why the mask is rejected").max(1000),
+  }),
+  z.object({
+    decision: z.literal("corrected"),
+    reason: z.string().trim().max(1000).default(""),
+    rle: z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string().max(16_000_000) }),
+  }),
+]);
+
+export const reviewRouter = router({
+  /**
+   * A reviewer's decision on a mask read at `version`: approve, reject (with a reason) or correct (a new
+   * RLE). A correction keeps the original in the review row with IoU(original, corrected). Optimistic
+   * concurrency as for edits: a stale version is a CONFLICT and nothing is written.
+   */
+  decide: announcedProcedure("reviewed")
+    .input(z.object({ maskId: z.uuid(), version: z.number().int().min(1) }).and(decisionInput))
+    .mutation(async ({ ctx, input }): Promise<MaskView> => {
+      const mask = await ctx.db.mask.findUnique({
+        where: { id: input.maskId },
+        select: { id: true, rle: true, status: true, imageId: true },
+      });
+      if (!mask) throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
+      // Someone who may not see the image learns nothing about its masks: NOT_FOUND, as for a missing id.
+      const { image, access } = await assertCanViewImage(ctx.db, ctx.user, mask.imageId).catch(
+        (error: unknown) => {
+          if (error instanceof TRPCError && error.code === "NOT_FOUND") {
+            throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
+          }
+          throw error;
+        },
+      );
+      assertCanReview(access);
+      if (mask.status === "deleted")
+        throw new TRPCError({ code: "CONFLICT", message: "the mask was deleted" });
+
+      let corrected: { data: Prisma.MaskUpdateManyMutationInput; iou: number } | null = null;
+      if (input.decision === "corrected") {
+        assertRleFitsImage(input.rle, image);
+        const { area, bbox } = maskGeometry(input.rle);
+        const iou = rleIoU(storedRle.parse(mask.rle), input.rle);
+        corrected = { data: { rle: rleJson(input.rle), area, bbox }, iou };
+      }
+      const updated = await ctx.db.$transaction(async (tx) => {
+        const { count } = await tx.mask.updateMany({
+          where: { id: mask.id, version: input.version, status: { not: "deleted" } },
+          data: {
+            ...corrected?.data,
+            status: input.decision === "rejected" ? "rejected" : "accepted",
+            reviewDecision: input.decision,
+            version: { increment: 1 },
+          },
+        });
+        if (count === 0) return null;
+        await tx.maskReview.create({
+          data: {
+            maskId: mask.id,
+            reviewerId: ctx.user.id,
+            decision: input.decision,
+            reason: input.reason,
+            ...(corrected ? { originalRle: mask.rle as Prisma.InputJsonValue, iou: corrected.iou } : {}),
+          },
+        });
+        await audit(tx, {
+          actorId: ctx.user.id,
+          action: "mask.reviewed",
+          targetType: "mask",
+          targetId: mask.id,
+          projectId: image.projectId,
+          details: { decision: input.decision, ...(corrected ? { iou: corrected.iou } : {}) },
+        });
+        return maskView(tx, mask.id);
+      });
+      if (!updated) throw await staleVersion(ctx.db, mask.id, input.version);
+      return updated;
+    }),
+
+  /** Images of the project with masks nobody has reviewed yet, oldest first, for the review queue. */
+  queue: projectProcedure("view")
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }))
+    .query(async ({ ctx, input }) => {
+      assertCanReview(ctx.access);
+      const rows = await ctx.db.mask.groupBy({
+        by: ["imageId"],
+        where: { image: { projectId: input.projectId }, status: "accepted", reviewDecision: null },
+        _count: { _all: true },
+        _min: { createdAt: true },
+        orderBy: { _min: { createdAt: "asc" } },
+        take: input.limit,
+      });
+      const images = await ctx.db.image.findMany({
+        where: { id: { in: rows.map((r) => r.imageId) } },
+        select: { id: true, filename: true },
+      });
+      const names = new Map(images.map((i) => [i.id, i.filename]));
+      return rows.map((r) => ({
+        imageId: r.imageId,
+        filename: names.get(r.imageId) ?? "",
+        unreviewed: r._count._all,
+      }));
+    }),
+
+  /**
+   * Review outcomes in a project: decisions counted, and for corrections the distribution of
+   * IoU(original, corrected) and the share above 0.9 (the SA-1B paper's mask-quality measure).
+   */
+  stats: projectProcedure("view").query(async ({ ctx, input }) => {
+    assertCanReview(ctx.access);
+    const [decisions, corrections] = await Promise.all([
+      ctx.db.mask.groupBy({
+        by: ["reviewDecision"],
+        where: { image: { projectId: input.projectId }, status: { not: "deleted" } },
+        _count: { _all: true },
+      }),
+      ctx.db.maskReview.findMany({
+        where: { decision: "corrected", mask: { image: { projectId: input.projectId } } },
+        select: { iou: true },
+      }),
+    ]);
+    const count = (d: string | null) => decisions.find((g) => g.reviewDecision === d)?._count._all ?? 0;
+    const ious = corrections.map((c) => c.iou ?? 0);
+    const histogram = Array.from({ length: 10 }, (_, i) => ({
+      from: i / 10,
+      to: (i + 1) / 10,
+      count: ious.filter((v) => (i === 9 ? v >= 0.9 : v >= i / 10 && v < (i + 1) / 10)).length,
+    }));
+    return {
+      unreviewed: count(null),
+      approved: count("approved"),
+      rejected: count("rejected"),
+      corrected: count("corrected"),
+      corrections: ious.length,
+      meanCorrectionIou: ious.length ? ious.reduce((a, b) => a + b, 0) / ious.length : null,
+      shareAboveGoodIou: ious.length ? ious.filter((v) => v > GOOD_MASK_IOU).length / ious.length : null,
+      histogram,
+    };
+  }),
+});
