@@ -49,6 +49,8 @@ export default defineConfig({
       LOG_LEVEL: "warn",
       INITIAL_ADMIN_PASSWORD: "e2e-admin-password",
       INITIAL_ANNOTATOR_PASSWORD: "e2e-annotator-password",
+      // Every test signs in from 127.0.0.1, often several people in a row.
+      AUTH_SIGNIN_PER_MINUTE: "1000",
     },
   },
 });

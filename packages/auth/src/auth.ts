@@ -28,7 +28,19 @@ export function createAuth(db: PrismaClient) {
     trustedOrigins: [config.PUBLIC_URL],
     database: prismaAdapter(db, { provider: "postgresql" }),
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
-    session: { expiresIn: 7 * 24 * 3600, updateAge: 24 * 3600 },
+    session: {
+      expiresIn: 7 * 24 * 3600,
+      updateAge: 24 * 3600,
+      // Every API call checks the session; a signed cookie cache spares the two session/user reads per
+      // request. Safe because sessionUser re-reads the user (role, active) on every call anyway.
+      cookieCache: { enabled: true, maxAge: 60 },
+    },
+    rateLimit: {
+      enabled: config.NODE_ENV === "production",
+      window: 60,
+      max: 600,
+      customRules: { "/sign-in/email": { window: 60, max: config.AUTH_SIGNIN_PER_MINUTE } },
+    },
     user: {
       additionalFields: {
         role: { type: "string", input: false, defaultValue: "annotator" },

@@ -49,6 +49,11 @@ const envSchema = z.object({
   INITIAL_ANNOTATOR_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /**
+   * Sign-in attempts allowed per client IP per minute (password guessing protection). A whole team
+   * behind one office NAT shares an IP, so the default is well above better-auth's 3 per 10 s.
+   */
+  AUTH_SIGNIN_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Execution provider for the encoder in workers: `cuda` on GPU workers (needs onnxruntime-node's cuda12 binaries). */
   ORT_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
