@@ -9,11 +9,11 @@ import { parseArgs } from "node:util";
 import { repoRoot } from "@sas/config";
 import { createPrisma, ingestImage, registerModelVersion } from "@sas/db";
 import { migrate } from "@sas/db/migrate";
+import { createScratchDatabase } from "@sas/db/scratch";
 import { decodeImage, defaultModelFiles, NodeSam } from "@sas/sam/node";
 import { LocalDiskStorage } from "@sas/storage";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import pg from "pg";
 import { z } from "zod";
 
 const args = z
@@ -40,15 +40,11 @@ async function main() {
   const warmup = files[0]!;
   const chosen = files.slice(1, args.count + 1);
 
-  const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-  const dbName = `sas_bench_${Date.now()}`;
-  const admin = new URL(server);
-  admin.pathname = "/postgres";
-  const adminClient = new pg.Client({ connectionString: admin.toString() });
-  await adminClient.connect();
-  await adminClient.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(server);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await createScratchDatabase(
+    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    "sas_bench_embed",
+  );
+  const dbUrl = scratch.url;
   const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/12";
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "sas-bench-embed-"));
   const redis = new Redis(redisUrl);
@@ -160,8 +156,7 @@ async function main() {
     await queue.close();
     redis.disconnect();
     await db.$disconnect();
-    await adminClient.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await adminClient.end();
+    await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,7 @@ import type { AppRouter } from "@sas/api";
 import { repoRoot } from "@sas/config";
 import { CREDENTIAL_PROVIDER, createPrisma } from "@sas/db";
 import { migrate } from "@sas/db/migrate";
+import { createScratchDatabase } from "@sas/db/scratch";
 import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
 import { hashPassword } from "better-auth/crypto";
 import { Redis } from "ioredis";
@@ -433,15 +434,12 @@ async function stopApp(app: ChildProcess): Promise<void> {
 
 async function main() {
   const loadBefore = os.loadavg();
-  const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-  const dbName = `sas_bench_api_${Date.now()}`;
-  const adminUrl = new URL(server);
-  adminUrl.pathname = "/postgres";
-  const adminClient = new pg.Client({ connectionString: adminUrl.toString() });
-  await adminClient.connect();
-  await adminClient.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(server);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await createScratchDatabase(
+    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    "sas_bench_api",
+  );
+  const dbUrl = scratch.url;
+  const dbName = new URL(dbUrl).pathname.slice(1);
   const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/13";
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "sas-bench-api-"));
   const port = args.port || (await freePort());
@@ -461,8 +459,7 @@ async function main() {
     if (app) await stopApp(app).catch(() => {});
     await db.$disconnect().catch(() => {});
     await check.end().catch(() => {});
-    await adminClient.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
-    await adminClient.end().catch(() => {});
+    await scratch.drop().catch(() => {});
     await redis
       .flushdb()
       .then(() => redis.quit())

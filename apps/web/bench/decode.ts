@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
 import { repoRoot } from "@sas/config";
+import { createScratchDatabase } from "@sas/db/scratch";
 import {
   BROWSER_DECODER_DERIVATION,
   BROWSER_DECODER_INPUTS,
@@ -94,15 +95,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: 
 const samples = (page: Page) => page.evaluate(() => (window.__sasDecodePerf ?? []) as Sample[]);
 
 async function main() {
-  const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-  const dbName = `sas_bench_decode_${Date.now()}`;
-  const admin = new URL(server);
-  admin.pathname = "/postgres";
-  const adminClient = new pg.Client({ connectionString: admin.toString() });
-  await adminClient.connect();
-  await adminClient.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(server);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await createScratchDatabase(
+    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    "sas_bench_decode",
+  );
+  const dbUrl = scratch.url;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "sas-bench-decode-"));
   const base = `http://127.0.0.1:${args.port}`;
 
@@ -289,8 +286,7 @@ async function main() {
     await db.end().catch(() => {});
     app.kill("SIGTERM");
     await new Promise((r) => app.once("exit", r));
-    await adminClient.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
-    await adminClient.end();
+    await scratch.drop().catch(() => {});
     await rm(dataDir, { recursive: true, force: true });
   }
 }
