@@ -2,11 +2,15 @@
  * Per-click decode time of the stock SAM decoder vs the derived browser decoder (see
  * `deriveBrowserDecoder`), in onnxruntime-web (WASM SIMD, 2 threads, as the annotation page runs it) and
  * onnxruntime-node (2 intra-op threads), on the same prompts over the shared fixture images and a few
- * COCO images. Each run is timed from building the input tensors to having the outputs in JS.
+ * COCO images. Each run is timed from building the input tensors to having the outputs in JS. Prompts
+ * without a mask input (click, box, click + box) go to the `click` model, refinements to `refine`; both
+ * are reported apart. `--baseline` also times a previous derivation's files (e.g. the cached ones in
+ * node_modules/.cache/sam-studio, `{part}` standing for prepare / click / refine) on the same prompts,
+ * interleaved with the current one, so before/after compare within one run on a busy machine.
  *
- *   npm run bench:decoder-wasm [-- --coco N --reps N --json]
+ *   npm run bench:decoder-wasm [-- --coco N --reps N --json --baseline 'DIR/decoder-browser-vN-{part}-SHA.onnx']
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ortNode from "onnxruntime-node";
@@ -28,6 +32,8 @@ const flag = (name: string, fallback: number) => {
 const json = args.includes("--json");
 const coco = flag("coco", 4);
 const reps = flag("reps", 3);
+const baselineIndex = args.indexOf("--baseline");
+const baselinePattern = baselineIndex >= 0 ? args[baselineIndex + 1] : undefined;
 const THREADS = 2;
 
 type Ort = typeof ortNode | typeof ortWeb;
@@ -67,13 +73,17 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 
+interface Derived {
+  prepare: Session;
+  click: Session;
+  refine: Session;
+}
+
 class Runner {
   constructor(
     private readonly ort: Ort,
     readonly stock: Session,
-    readonly prepare: Session,
-    readonly click: Session,
-    readonly refine: Session,
+    readonly derived: Derived[],
   ) {}
 
   static async create(ort: Ort, models: Uint8Array[]): Promise<Runner> {
@@ -88,8 +98,11 @@ class Runner {
     const sessions: Session[] = [];
     for (const m of models)
       sessions.push(await (ort.InferenceSession as typeof ortNode.InferenceSession).create(m, opts));
-    const [s, p, c, r] = sessions as [Session, Session, Session, Session];
-    return new Runner(ort, s, p, c, r);
+    const [s, ...rest] = sessions as [Session, ...Session[]];
+    const derived: Derived[] = [];
+    for (let i = 0; i + 2 < rest.length; i += 3)
+      derived.push({ prepare: rest[i]!, click: rest[i + 1]!, refine: rest[i + 2]! });
+    return new Runner(ort, s, derived);
   }
 
   tensor(f: FeedTensor) {
@@ -115,18 +128,23 @@ class Runner {
     return out.low_res_masks!.data as Float32Array;
   }
 
-  async prepared(e: ImageEmbedding): Promise<Outputs> {
-    return this.run(this.prepare, { image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]) });
+  async prepared(d: Derived, e: ImageEmbedding): Promise<Outputs> {
+    return this.run(d.prepare, { image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]) });
   }
 
-  async derivedDecode(e: ImageEmbedding, prepared: Outputs, prompt: SamPrompt): Promise<Float32Array> {
+  async derivedDecode(
+    d: Derived,
+    e: ImageEmbedding,
+    prepared: Outputs,
+    prompt: SamPrompt,
+  ): Promise<Float32Array> {
     const { model, feeds } = browserDecoderFeeds(prompt, e.imageWidth, e.imageHeight);
     const inputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(feeds)) inputs[k] = this.tensor(v);
     const out =
       model === "click"
-        ? await this.run(this.click, { ...inputs, ...prepared })
-        : await this.run(this.refine, {
+        ? await this.run(d.click, { ...inputs, ...prepared })
+        : await this.run(d.refine, {
             ...inputs,
             image_embeddings: new this.ort.Tensor("float32", e.data, [...e.dims]),
           });
@@ -136,11 +154,17 @@ class Runner {
   }
 }
 
+interface Split {
+  click: number[];
+  refine: number[];
+}
+
 interface Times {
-  stock: number[];
-  derived: number[];
-  prepare: number[];
-  maxDiff: number;
+  stock: Split;
+  /** Per derivation: the current one, then the baseline if any. */
+  derived: Split[];
+  prepare: number[][];
+  maxDiff: number[];
 }
 
 async function time<T>(f: () => Promise<T>, into: number[]): Promise<T> {
@@ -151,20 +175,39 @@ async function time<T>(f: () => Promise<T>, into: number[]): Promise<T> {
 }
 
 async function benchRuntime(runner: Runner, embeddings: ImageEmbedding[]): Promise<Times> {
-  const times: Times = { stock: [], derived: [], prepare: [], maxDiff: 0 };
-  // warm-up
-  await runner.stockDecode(embeddings[0]!, prompts(100, 100)[0]!.prompt);
-  const warm = await runner.prepared(embeddings[0]!);
-  await runner.derivedDecode(embeddings[0]!, warm, prompts(100, 100)[0]!.prompt);
+  const split = (): Split => ({ click: [], refine: [] });
+  const times: Times = {
+    stock: split(),
+    derived: runner.derived.map(split),
+    prepare: runner.derived.map(() => []),
+    maxDiff: runner.derived.map(() => 0),
+  };
+  // warm-up: every session once (first runs pay for kernel setup)
+  const first = prompts(100, 100)[0]!.prompt;
+  const firstRefine: SamPrompt = { ...first, maskInput: new Float32Array(65536) };
+  for (const p of [first, firstRefine]) await runner.stockDecode(embeddings[0]!, p);
+  for (const d of runner.derived) {
+    const warm = await runner.prepared(d, embeddings[0]!);
+    for (const p of [first, firstRefine]) await runner.derivedDecode(d, embeddings[0]!, warm, p);
+  }
   for (const e of embeddings) {
-    const prepared = await time(() => runner.prepared(e), times.prepare);
+    const prepared: Outputs[] = [];
+    for (const [k, d] of runner.derived.entries())
+      prepared.push(await time(() => runner.prepared(d, e), times.prepare[k]!));
     let firstLowRes: Float32Array | undefined;
     for (const { prompt: base, refinesFirst } of prompts(e.imageWidth, e.imageHeight)) {
       const prompt: SamPrompt = refinesFirst && firstLowRes ? { ...base, maskInput: firstLowRes } : base;
+      const kind = prompt.maskInput ? "refine" : "click";
       for (let r = 0; r < reps; r++) {
-        const a = await time(() => runner.stockDecode(e, prompt), times.stock);
-        const b = await time(() => runner.derivedDecode(e, prepared, prompt), times.derived);
-        for (let i = 0; i < a.length; i++) times.maxDiff = Math.max(times.maxDiff, Math.abs(a[i]! - b[i]!));
+        const a = await time(() => runner.stockDecode(e, prompt), times.stock[kind]);
+        for (const [k, d] of runner.derived.entries()) {
+          const b = await time(
+            () => runner.derivedDecode(d, e, prepared[k]!, prompt),
+            times.derived[k]![kind],
+          );
+          for (let i = 0; i < a.length; i++)
+            times.maxDiff[k] = Math.max(times.maxDiff[k]!, Math.abs(a[i]! - b[i]!));
+        }
         if (!firstLowRes) firstLowRes = Float32Array.from(a);
       }
     }
@@ -177,6 +220,12 @@ async function main() {
   const stockBytes = await readVerifiedModelFile(files.decoderPath, files.decoderSha256);
   const d = deriveBrowserDecoder(stockBytes);
   const models = [stockBytes, d.prepare, d.click, d.refine];
+  const names = ["derived"];
+  if (baselinePattern) {
+    for (const part of ["prepare", "click", "refine"])
+      models.push(new Uint8Array(readFileSync(baselinePattern.replace("{part}", part))));
+    names.push(`baseline ${path.basename(baselinePattern).replace(/-\{part\}.*$/, "")}`);
+  }
 
   const images = listImages();
   const sam = await NodeSam.load(files, { intraOpThreads: THREADS });
@@ -189,29 +238,42 @@ async function main() {
   const web = await benchRuntime(await Runner.create(ortWeb, models), embeddings);
   const native = await benchRuntime(await Runner.create(ortNode, models), embeddings);
 
-  const n = web.stock.length;
   const row = (name: string, w: number[], nat: number[]) =>
-    `| ${name.padEnd(34)} | ${pct(w, 50).toFixed(1).padStart(8)} | ${pct(w, 95).toFixed(1).padStart(8)} | ${pct(nat, 50).toFixed(1).padStart(8)} | ${pct(nat, 95).toFixed(1).padStart(8)} |`;
+    `| ${name.padEnd(44)} | ${String(w.length).padStart(3)} | ${pct(w, 50).toFixed(1).padStart(8)} | ${pct(w, 95).toFixed(1).padStart(8)} | ${pct(nat, 50).toFixed(1).padStart(8)} | ${pct(nat, 95).toFixed(1).padStart(8)} |`;
   console.log(
-    `${images.length} images x 4 prompts (click, box, click+box, refinement) x ${reps} = ${n} decodes per decoder; ms`,
+    `${images.length} images x 4 prompts (click, box, click+box -> click model; refinement -> refine model) x ${reps}; ms`,
   );
-  console.log(`| ${"decoder".padEnd(34)} | wasm p50 | wasm p95 | node p50 | node p95 |`);
-  console.log(`| ${"-".repeat(34)} | -------: | -------: | -------: | -------: |`);
-  console.log(row("stock sam.onnx (all outputs)", web.stock, native.stock));
-  console.log(row("derived (click / refine model)", web.derived, native.derived));
-  console.log(row("derived prepare (once per image)", web.prepare, native.prepare));
-  console.log(
-    `max |stock low_res_masks - derived pick|: wasm ${web.maxDiff.toExponential(2)}, node ${native.maxDiff.toExponential(2)}`,
-  );
+  console.log(`| ${"decoder".padEnd(44)} |   n | wasm p50 | wasm p95 | node p50 | node p95 |`);
+  console.log(`| ${"-".repeat(44)} | --: | -------: | -------: | -------: | -------: |`);
+  console.log(row("stock sam.onnx, prompts without mask", web.stock.click, native.stock.click));
+  console.log(row("stock sam.onnx, refinements", web.stock.refine, native.stock.refine));
+  for (const [k, name] of names.entries()) {
+    console.log(row(`${name}: click`, web.derived[k]!.click, native.derived[k]!.click));
+    console.log(row(`${name}: refine`, web.derived[k]!.refine, native.derived[k]!.refine));
+    console.log(row(`${name}: prepare (once per image)`, web.prepare[k]!, native.prepare[k]!));
+  }
+  for (const [k, name] of names.entries())
+    console.log(
+      `${name}: max |stock low_res_masks - derived pick|: wasm ${web.maxDiff[k]!.toExponential(2)}, node ${native.maxDiff[k]!.toExponential(2)}`,
+    );
   if (json) {
     const s = (xs: number[]) => ({ p50: pct(xs, 50), p95: pct(xs, 95) });
+    const runtime = (t: Times) => ({
+      stock: { click: s(t.stock.click), refine: s(t.stock.refine) },
+      ...Object.fromEntries(
+        names.map((name, k) => [
+          name,
+          { click: s(t.derived[k]!.click), refine: s(t.derived[k]!.refine), prepare: s(t.prepare[k]!) },
+        ]),
+      ),
+    });
     console.log(
       JSON.stringify({
         images: images.length,
-        decodes: n,
-        wasm: { stock: s(web.stock), derived: s(web.derived), prepare: s(web.prepare) },
-        native: { stock: s(native.stock), derived: s(native.derived), prepare: s(native.prepare) },
-        maxDiff: Math.max(web.maxDiff, native.maxDiff),
+        reps,
+        wasm: runtime(web),
+        native: runtime(native),
+        maxDiff: Math.max(...web.maxDiff, ...native.maxDiff),
       }),
     );
   }

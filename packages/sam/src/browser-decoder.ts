@@ -15,7 +15,9 @@
  *   `prepare` output and a `click` input. The `Tile` nodes that repeat the image for a batch of prompts
  *   are bypassed: the browser decodes one prompt at a time, and a repeat by 1 is the identity.
  * - A `refine` model (the whole pruned decoder, image_embeddings in) serves prompts with a dense prompt
- *   (mask_input = previous low-res logits, has_mask_input = 1), whose image-side tensors depend on it.
+ *   (mask_input = previous low-res logits, has_mask_input = 1), whose image-side tensors depend on it:
+ *   there the first layer's cross-attention is reassociated too (no image-sized projection at all), and
+ *   its batch Tiles are bypassed like `click`'s, so the positional encoding stays a constant.
  * - Before the split, exact-math rewrites for CPU/WASM (`graph-rewrites.ts`): the mask head runs
  *   channels-last (ConvTranspose -> Gemm, LayerNorm2d -> LayerNormalization, one final Transpose) and the
  *   cross-attention products with the 64x64 image side are reassociated so no image-sized q/k/v/out
@@ -114,6 +116,35 @@ function neededNodes(
   return order;
 }
 
+/**
+ * Repeats of the image-side tensors over the prompt batch (Tile with a repeat count taken from the points):
+ * the identity for the one prompt the browser decodes at a time, so they are read through.
+ */
+function batchTileBypass(
+  model: ParsedModel,
+  pointNames: ReadonlySet<string>,
+  targets: readonly string[],
+): Map<string, string> {
+  const dependsOnPoints = new Set<string>(pointNames);
+  for (const n of neededNodes(model.nodes, targets, new Map())) {
+    if (n.inputs.some((i) => dependsOnPoints.has(i))) for (const o of n.outputs) dependsOnPoints.add(o);
+  }
+  const substitute = new Map<string, string>();
+  for (const n of model.nodes) {
+    const [data, repeats] = n.inputs;
+    if (
+      n.opType === "Tile" &&
+      data &&
+      repeats &&
+      !dependsOnPoints.has(data) &&
+      dependsOnPoints.has(repeats)
+    ) {
+      substitute.set(n.outputs[0]!, data);
+    }
+  }
+  return substitute;
+}
+
 /** Derives the browser decoder models (see the module comment); the input is not modified. */
 export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderModels {
   let parsed: ParsedModel;
@@ -132,16 +163,20 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
   const stockCandidates = findCandidateTensors(parsed);
   const head = rewriteUpscalingHead(parsed, stockCandidates.lowResMasks);
   if (head) parsed = head.model;
-  // Only the points: with the mask inputs fixed (the `click` case), the first layer's image side is per image.
-  parsed = rewriteCrossAttention(parsed, [
-    BROWSER_DECODER_INPUTS.pointCoords,
-    BROWSER_DECODER_INPUTS.pointLabels,
+  const I = BROWSER_DECODER_INPUTS;
+  // `refine`: the dense prompt changes the image side, so the first layer's image products are per prompt.
+  const refineParsed = rewriteCrossAttention(parsed, [
+    I.pointCoords,
+    I.pointLabels,
+    I.maskInput,
+    I.hasMaskInput,
   ]);
+  // Only the points: with the mask inputs fixed (the `click` case), the first layer's image side is per image.
+  parsed = rewriteCrossAttention(parsed, [I.pointCoords, I.pointLabels]);
   const candidates = {
     ...stockCandidates,
     lowResMasks: head?.replaced.get(stockCandidates.lowResMasks) ?? stockCandidates.lowResMasks,
   };
-  const I = BROWSER_DECODER_INPUTS;
   const O = BROWSER_DECODER_OUTPUTS;
   const outputNodes = [
     simpleNode("Identity", `${O.lowResMasks}/Identity`, [candidates.lowResMasks], [O.lowResMasks]),
@@ -157,42 +192,26 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
   ];
   const pointInputs = [inputField(parsed, I.pointCoords), inputField(parsed, I.pointLabels)];
   const build = (spec: ExtractSpec) => serializeModel(parsed.modelFields, extractGraph(parsed, spec));
-
-  const refine = build({
-    inputs: [
-      inputField(parsed, I.imageEmbeddings),
-      ...pointInputs,
-      inputField(parsed, I.maskInput),
-      inputField(parsed, I.hasMaskInput),
-    ],
-    outputs,
-    extraNodes: outputNodes,
-  });
-
-  // --- prepare / click split ---
   const pointNames = new Set<string>([I.pointCoords, I.pointLabels]);
   const targets = [candidates.lowResMasks, candidates.iouPredictions];
-  const dependsOnPoints = (() => {
-    const dyn = new Set<string>(pointNames);
-    for (const n of neededNodes(parsed.nodes, targets, new Map())) {
-      if (n.inputs.some((i) => dyn.has(i))) for (const o of n.outputs) dyn.add(o);
-    }
-    return dyn;
-  })();
-  // Repeats of the image-side tensors over the prompt batch: the identity for the one prompt a click has.
-  const substitute = new Map<string, string>();
-  for (const n of parsed.nodes) {
-    const [data, repeats] = n.inputs;
-    if (
-      n.opType === "Tile" &&
-      data &&
-      repeats &&
-      !dependsOnPoints.has(data) &&
-      dependsOnPoints.has(repeats)
-    ) {
-      substitute.set(n.outputs[0]!, data);
-    }
-  }
+
+  const refine = serializeModel(
+    refineParsed.modelFields,
+    extractGraph(refineParsed, {
+      inputs: [
+        inputField(refineParsed, I.imageEmbeddings),
+        ...pointInputs,
+        inputField(refineParsed, I.maskInput),
+        inputField(refineParsed, I.hasMaskInput),
+      ],
+      outputs,
+      extraNodes: outputNodes,
+      substitute: batchTileBypass(refineParsed, pointNames, targets),
+    }),
+  );
+
+  // --- prepare / click split ---
+  const substitute = batchTileBypass(parsed, pointNames, targets);
   const order = neededNodes(parsed.nodes, targets, substitute);
   const dynamic = new Set<string>(pointNames);
   const image = new Set<string>([I.imageEmbeddings]);
