@@ -153,8 +153,13 @@ describe("work leases", () => {
       ["ready", "ready", "ready"],
       [ann.id, bea.id],
     );
+    // Leases last as long as the project says.
+    await prisma().project.update({ where: { id: projectId }, data: { assignmentLeaseSecs: 120 } });
+    const before = Date.now();
     const lease = await a.work.next({ projectId });
     expect(lease?.imageId).toBe(img[0]);
+    expect(lease!.expiresAt.getTime() - before).toBeGreaterThanOrEqual(119_000);
+    expect(lease!.expiresAt.getTime() - before).toBeLessThanOrEqual(125_000);
     // The page prefetches: the next image is leased while image 0 is still on screen (and still hers).
     const ahead = await a.work.next({ projectId, skipImageId: img[0] });
     expect(ahead?.imageId).toBe(img[1]);

@@ -9,8 +9,8 @@ import { withRules } from "./users";
 export const workRouter = router({
   /**
    * The caller's next image in the project: their own unexpired lease (extended), else a fresh lease on
-   * the oldest ready image nobody holds and the caller has not completed; null when none is left.
-   * `skipImageId` is the image being left: the caller's lease on it is released and it is not returned.
+   * the oldest ready image nobody holds and nobody has completed; null when none is left. `skipImageId`
+   * is the image on screen: not returned, and its lease kept (the page leases the next image ahead).
    */
   next: projectProcedure("view")
     .input(z.object({ skipImageId: z.uuid().optional() }))

@@ -3,7 +3,8 @@ import { audit } from "./audit";
 import { RuleViolation } from "./users";
 
 /**
- * How long "next image" holds an image for one annotator. Each `nextLease` call on the same image extends
+ * How long "next image" holds an image for one annotator when the project does not say (projects carry
+ * `assignmentLeaseSecs`). Each `nextLease` call on the same image extends
  * it, so an annotator who keeps working never loses their image; one who walks away frees it after this.
  */
 export const ASSIGNMENT_LEASE_MS = 30 * 60 * 1000;
@@ -54,10 +55,15 @@ export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promis
   const { projectId, userId } = input;
   const skipImageId = input.skipImageId ?? null;
   const now = input.now ?? new Date();
-  const expiresAt = new Date(now.getTime() + (input.leaseMs ?? ASSIGNMENT_LEASE_MS));
   return db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`lease:${projectId}:${userId}`}, 0))`;
+      // The project's own lease length (what a manager's assignment gets too) unless the caller says.
+      const leaseMs =
+        input.leaseMs ??
+        ((await tx.project.findUnique({ where: { id: projectId }, select: { assignmentLeaseSecs: true } }))
+          ?.assignmentLeaseSecs ?? ASSIGNMENT_LEASE_MS / 1000) * 1000;
+      const expiresAt = new Date(now.getTime() + leaseMs);
 
       const own = await tx.assignment.findFirst({
         where: {
