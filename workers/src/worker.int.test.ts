@@ -48,8 +48,9 @@ describe("maintenance worker over real Redis and PostgreSQL", () => {
     try {
       const id = await enqueue(expireLeasesJob, {});
       const job = await queue("maintenance").getJob(id);
-      const result = await job!.waitUntilFinished(events, 20_000);
-      expect(result).toEqual({ expired: 1 });
+      const result = (await job!.waitUntilFinished(events, 20_000)) as { expired: number };
+      // Test files share the database: other files' stale leases may be swept by the same job.
+      expect(result.expired).toBeGreaterThanOrEqual(1);
       const rows = await prisma().assignment.findMany({ where: { id: { in: [stale.id, fresh.id] } } });
       expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({
         [stale.id]: "expired",

@@ -232,8 +232,7 @@ async function main() {
           chain.image.width,
           chain.image.height,
         );
-        const inputs: Record<string, ort.Tensor> =
-          model === "click" ? { ...prepared } : { [BROWSER_DECODER_INPUTS.imageEmbeddings]: embedding };
+        const inputs: Record<string, ort.Tensor> = { ...prepared };
         for (const [name, f] of Object.entries(feeds))
           inputs[name] = new ort.Tensor("float32", f.data, f.dims);
         const out = await (model === "click" ? click : refine).run(inputs);

@@ -165,8 +165,7 @@ async function main() {
     prompt: SamPrompt,
   ): Promise<Decoded> => {
     const { model, feeds } = browserDecoderFeeds(prompt, e.imageWidth, e.imageHeight);
-    const inputs: Record<string, ortNode.Tensor> =
-      model === "click" ? { ...prepared } : { image_embeddings: embTensor(e) };
+    const inputs: Record<string, ortNode.Tensor> = { ...prepared };
     for (const [k, v] of Object.entries(feeds)) inputs[k] = tensor(v);
     const out = await (model === "click" ? click : refine).run(inputs);
     const lowRes = out.all_low_res_masks!.data as Float32Array;

@@ -90,21 +90,20 @@ async function decodeStock(e: ImageEmbedding, prompt: SamPrompt): Promise<Decode
 
 const preparedCache = new Map<ImageEmbedding, ort.InferenceSession.OnnxValueMapType>();
 
+async function preparedFor(e: ImageEmbedding) {
+  let prepared = preparedCache.get(e);
+  if (!prepared) {
+    prepared = await prepare.run({ [BROWSER_DECODER_INPUTS.imageEmbeddings]: embeddingTensor(e) });
+    preparedCache.set(e, prepared);
+  }
+  return prepared;
+}
+
 async function decodeBrowser(e: ImageEmbedding, prompt: SamPrompt): Promise<Decoded & { model: string }> {
   const { model, feeds } = browserDecoderFeeds(prompt, e.imageWidth, e.imageHeight);
   const inputs: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) inputs[k] = tensor(v);
-  let out: ort.InferenceSession.OnnxValueMapType;
-  if (model === "click") {
-    let prepared = preparedCache.get(e);
-    if (!prepared) {
-      prepared = await prepare.run({ [BROWSER_DECODER_INPUTS.imageEmbeddings]: embeddingTensor(e) });
-      preparedCache.set(e, prepared);
-    }
-    out = await click.run({ ...inputs, ...prepared });
-  } else {
-    out = await refine.run({ ...inputs, image_embeddings: embeddingTensor(e) });
-  }
+  const out = await (model === "click" ? click : refine).run({ ...inputs, ...(await preparedFor(e)) });
   const lowRes = floats(out[BROWSER_DECODER_OUTPUTS.lowResMasks]);
   const iou = floats(out[BROWSER_DECODER_OUTPUTS.iouPredictions]);
   const k = stockCandidateFor(prompt, iou);
@@ -154,11 +153,11 @@ describe("deriveBrowserDecoder", () => {
       expect(g.inputs.map((i) => i.name)).not.toContain("orig_im_size");
     }
     expect(refineGraph.inputs.map((i) => i.name)).toEqual([
-      "image_embeddings",
       "point_coords",
       "point_labels",
       "mask_input",
       "has_mask_input",
+      ...models.preparedNames,
     ]);
     expect(prepareGraph.inputs.map((i) => i.name)).toEqual(["image_embeddings"]);
     expect(prepareGraph.outputs.map((o) => o.name)).toEqual(models.preparedNames);
@@ -253,7 +252,7 @@ describe("browser decoder = stock decoder on real embeddings", () => {
     // and the refine model also serves prompts without a mask
     const f = browserDecoderFeeds(first, dogs.imageWidth, dogs.imageHeight);
     const plain = await refine.run({
-      image_embeddings: embeddingTensor(dogs),
+      ...(await preparedFor(dogs)),
       point_coords: tensor(f.feeds.point_coords!),
       point_labels: tensor(f.feeds.point_labels!),
       mask_input: new ort.Tensor("float32", new Float32Array(65536), [1, 1, 256, 256]),
@@ -266,4 +265,44 @@ describe("browser decoder = stock decoder on real embeddings", () => {
       chosen: prev.chosen,
     });
   });
+
+  const chains: [string, () => ImageEmbedding, SamPrompt, SamPrompt["points"]][] = [
+    [
+      "dogs, positive and negative clicks",
+      () => dogs,
+      { points: [{ x: 510, y: 350, label: 1 }] },
+      [
+        { x: 660, y: 410, label: 0 },
+        { x: 420, y: 300, label: 1 },
+        { x: 300, y: 500, label: 0 },
+      ],
+    ],
+    [
+      "truck, box then clicks",
+      () => truck,
+      { points: [], box: { x0: 75, y0: 275, x1: 1715, y1: 855 } },
+      [
+        { x: 1300, y: 500, label: 1 },
+        { x: 900, y: 320, label: 0 },
+      ],
+    ],
+  ];
+  for (const [name, embedding, first, clicks] of chains) {
+    it(`refinement chain (${name}): each decoder fed its own previous logits, every step matches`, async () => {
+      const e = embedding();
+      let [a, b] = [await decodeStock(e, first), await decodeBrowser(e, first)];
+      expectSame(a, b);
+      const points = [...first.points];
+      for (const p of clicks) {
+        points.push(p);
+        const base = { ...first, points: [...points] };
+        [a, b] = [
+          await decodeStock(e, { ...base, maskInput: Float32Array.from(a.chosen) }),
+          await decodeBrowser(e, { ...base, maskInput: Float32Array.from(b.chosen) }),
+        ];
+        expect(b.model).toBe("refine");
+        expectSame(a, b);
+      }
+    });
+  }
 });

@@ -14,16 +14,20 @@
  *   depends on image_embeddings and not on the points, and that a point-dependent node reads, becomes a
  *   `prepare` output and a `click` input. The `Tile` nodes that repeat the image for a batch of prompts
  *   are bypassed: the browser decodes one prompt at a time, and a repeat by 1 is the identity.
- * - A `refine` model (the whole pruned decoder, image_embeddings in) serves prompts with a dense prompt
- *   (mask_input = previous low-res logits, has_mask_input = 1), whose image-side tensors depend on it:
- *   there the first layer's cross-attention is reassociated too (no image-sized projection at all), and
- *   its batch Tiles are bypassed like `click`'s, so the positional encoding stays a constant.
+ * - A `refine` model serves prompts with a dense prompt (mask_input = previous low-res logits,
+ *   has_mask_input = 1), whose image-side tensors depend on it. It is `click` plus the mask path and takes
+ *   the same prepared tensors: each is corrected by the dense embedding's change against the no-mask
+ *   embedding, which is linear in them, with the mask path's last 1x1 convolution folded into each
+ *   first-layer projection (`graph-dense-split.ts`): ~4096 x 17 x 128 multiply-adds per tensor instead of
+ *   image-sized projections.
  * - Before the split, exact-math rewrites for CPU/WASM (`graph-rewrites.ts`): the mask head runs
  *   channels-last (ConvTranspose -> Gemm, LayerNorm2d -> LayerNormalization, one final Transpose) and the
  *   cross-attention products with the 64x64 image side are reassociated so no image-sized q/k/v/out
  *   projection is left per click. Same weights and formulas; only the float summation order differs
  *   (logits within ~1e-3 of stock).
  */
+import { rewriteDenseDelta } from "./graph-dense-split";
+import { rewriteImageTokenNorms } from "./graph-layernorm";
 import { rewriteCrossAttention, rewriteUpscalingHead } from "./graph-rewrites";
 import { findCandidateTensors, MULTIMASK_OUTPUTS, selectStockCandidate } from "./multimask";
 import {
@@ -78,11 +82,11 @@ export interface BrowserDecoderModels {
    */
   click: Uint8Array;
   /**
-   * Any prompt, needed for a dense prompt: image_embeddings, point_coords, point_labels, mask_input
-   * [1,1,256,256], has_mask_input [1] in; `BROWSER_DECODER_OUTPUTS` out.
+   * Any prompt, needed for a dense prompt: point_coords, point_labels, mask_input [1,1,256,256],
+   * has_mask_input [1] and every `preparedNames` tensor in; `BROWSER_DECODER_OUTPUTS` out.
    */
   refine: Uint8Array;
-  /** Outputs of `prepare` = the extra inputs of `click`, in a fixed order. */
+  /** Outputs of `prepare` = the extra inputs of `click` and `refine`, in a fixed order. */
   preparedNames: string[];
 }
 
@@ -164,15 +168,8 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
   const head = rewriteUpscalingHead(parsed, stockCandidates.lowResMasks);
   if (head) parsed = head.model;
   const I = BROWSER_DECODER_INPUTS;
-  // `refine`: the dense prompt changes the image side, so the first layer's image products are per prompt.
-  const refineParsed = rewriteCrossAttention(parsed, [
-    I.pointCoords,
-    I.pointLabels,
-    I.maskInput,
-    I.hasMaskInput,
-  ]);
   // Only the points: with the mask inputs fixed (the `click` case), the first layer's image side is per image.
-  parsed = rewriteCrossAttention(parsed, [I.pointCoords, I.pointLabels]);
+  parsed = rewriteCrossAttention(rewriteImageTokenNorms(parsed), [I.pointCoords, I.pointLabels]);
   const candidates = {
     ...stockCandidates,
     lowResMasks: head?.replaced.get(stockCandidates.lowResMasks) ?? stockCandidates.lowResMasks,
@@ -194,21 +191,6 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
   const build = (spec: ExtractSpec) => serializeModel(parsed.modelFields, extractGraph(parsed, spec));
   const pointNames = new Set<string>([I.pointCoords, I.pointLabels]);
   const targets = [candidates.lowResMasks, candidates.iouPredictions];
-
-  const refine = serializeModel(
-    refineParsed.modelFields,
-    extractGraph(refineParsed, {
-      inputs: [
-        inputField(refineParsed, I.imageEmbeddings),
-        ...pointInputs,
-        inputField(refineParsed, I.maskInput),
-        inputField(refineParsed, I.hasMaskInput),
-      ],
-      outputs,
-      extraNodes: outputNodes,
-      substitute: batchTileBypass(refineParsed, pointNames, targets),
-    }),
-  );
 
   // --- prepare / click split ---
   const substitute = batchTileBypass(parsed, pointNames, targets);
@@ -248,12 +230,33 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
     extraNodes: outputNodes,
     substitute,
   });
+  // `refine`: `click` with each prepared tensor corrected for the prompt's dense embedding.
+  const dense = rewriteDenseDelta(parsed, frontier, { hasMaskInput: I.hasMaskInput });
+  if (!dense) throw new BrowserDecoderDerivationError("the dense prompt path is not SAM's");
+  // a Tile read through to a prepared tensor reads its corrected value too
+  const refineSubstitute = new Map(
+    [...substitute].map(([from, to]) => [from, dense.replaced.get(to) ?? to] as const),
+  );
+  const refine = serializeModel(
+    dense.model.modelFields,
+    extractGraph(dense.model, {
+      inputs: [
+        ...pointInputs,
+        inputField(parsed, I.maskInput),
+        inputField(parsed, I.hasMaskInput),
+        ...preparedInfo.map((info) => valueInfoField(GraphProtoField.input, info)),
+      ],
+      outputs,
+      extraNodes: outputNodes,
+      substitute: refineSubstitute,
+    }),
+  );
   return { prepare, click, refine, preparedNames: frontier };
 }
 
-/** Which model a prompt goes to, and its feeds (the caller adds the prepared tensors or the embedding). */
+/** Which model a prompt goes to, and its feeds (the caller adds the image's prepared tensors). */
 export interface BrowserDecoderFeeds {
-  /** "click": `click` model + the prepared tensors; "refine": `refine` model + image_embeddings. */
+  /** "click" or "refine": that model, fed these feeds + the `prepare` outputs for the image. */
   model: "click" | "refine";
   feeds: Record<string, FeedTensor>;
   /** Decoder points the prompt became (padding point / box corners included), for `selectStockCandidate`. */

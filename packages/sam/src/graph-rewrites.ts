@@ -48,7 +48,8 @@ function consumers(nodes: readonly OnnxNode[]): Map<string, OnnxNode[]> {
   return m;
 }
 
-function scalar(model: ParsedModel, tensor: string | undefined): number | undefined {
+/** The value of a one-element float constant, or undefined. */
+export function scalar(model: ParsedModel, tensor: string | undefined): number | undefined {
   if (!tensor) return undefined;
   const t = constantFloats(model, tensor);
   return t && t.data.length === 1 ? t.data[0] : undefined;
@@ -263,7 +264,7 @@ export function rewriteUpscalingHead(model: ParsedModel, lowResMasks: string): R
 }
 
 /** One of SAM's `Attention` modules, by its nodes' names (`${prefix}/q_proj/MatMul`…). */
-interface AttentionModule {
+export interface AttentionModule {
   prefix: string;
   heads: number;
   headDim: number;
@@ -295,7 +296,8 @@ interface AttentionModule {
   bo: string;
 }
 
-function matchAttention(model: ParsedModel, prefix: string): AttentionModule | undefined {
+/** The attention module whose nodes are named `${prefix}/…`, or undefined when it is not SAM's `Attention`. */
+export function matchAttention(model: ParsedModel, prefix: string): AttentionModule | undefined {
   const byName = new Map(model.nodes.map((n) => [n.name, n]));
   const get = (s: string) => byName.get(`${prefix}/${s}`);
   const proj = (p: string) => {

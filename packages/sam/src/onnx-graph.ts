@@ -336,14 +336,15 @@ export function floatInitializer(
   return tensorInitializer(name, ONNX_FLOAT, dims, raw);
 }
 
-/** A node's integer attribute (e.g. Cast's `to`), or undefined. */
+/** A node's integer attribute (e.g. Cast's `to`, a negative `axis`), or undefined. */
 export function intAttribute(node: OnnxNode, name: string): number | undefined {
   for (const f of node.fields) {
     if (f.no !== NodeProtoField.attribute) continue;
     const attr = parseMessage(f.payload);
     if (firstString(attr, AttributeProtoField.name) !== name) continue;
     const i = attr.find((x) => x.no === AttributeProtoField.i);
-    return i ? varintValue(i) : undefined;
+    // int64, two's complement (e.g. axis = -1)
+    return i ? signedVarint(i) : undefined;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 /**
  * The SAM decoder in a Web Worker: onnxruntime-web loaded from the app's own /ort/ route (WASM with SIMD
  * and threads when the page is cross-origin isolated, WebGPU when a real adapter exists), one warm
- * session, and the last few image embeddings kept decoded as float32 tensors.
+ * session per decoder part, and the last few images kept as their `prepare` outputs (float32 tensors).
  */
 import {
   BROWSER_DECODER_INPUTS,
@@ -19,8 +19,7 @@ import type { DecodeRequest, DecoderRequest, DecoderResponse, InitRequest, LoadR
 declare const self: DedicatedWorkerGlobalScope;
 
 interface LoadedEmbedding {
-  embedding: Ort.Tensor;
-  /** The `prepare` model's outputs for this image: the `click` model's image-side inputs. */
+  /** The `prepare` model's outputs for this image: the image-side inputs of `click` and `refine`. */
   prepared: Record<string, Ort.Tensor>;
   width: number;
   height: number;
@@ -91,7 +90,6 @@ async function init(msg: InitRequest): Promise<void> {
 }
 
 function release(e: LoadedEmbedding): void {
-  e.embedding.dispose();
   for (const t of Object.values(e.prepared)) t.dispose();
 }
 
@@ -111,7 +109,9 @@ async function prepareEmbedding(data: Float32Array, width: number, height: numbe
   if (!ort || !sessions) throw new Error("decoder not initialised");
   const embedding = new ort.Tensor("float32", data, EMBEDDING_DIMS);
   const prepared = await sessions.prepare.run({ [BROWSER_DECODER_INPUTS.imageEmbeddings]: embedding });
-  return { embedding, prepared, width, height };
+  // Both decoder models read only the prepared tensors: the embedding itself is not kept.
+  embedding.dispose();
+  return { prepared, width, height };
 }
 
 async function fetchEmbedding(url: string): Promise<LoadedEmbedding> {
@@ -171,8 +171,7 @@ async function run(
     image.height,
     { zeroMask },
   );
-  const inputs: Record<string, Ort.Tensor> =
-    model === "click" ? { ...image.prepared } : { [BROWSER_DECODER_INPUTS.imageEmbeddings]: image.embedding };
+  const inputs: Record<string, Ort.Tensor> = { ...image.prepared };
   for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor("float32", f.data, f.dims);
   const out = await sessions[model].run(inputs, [
     BROWSER_DECODER_OUTPUTS.lowResMasks,
