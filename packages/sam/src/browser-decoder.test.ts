@@ -199,6 +199,21 @@ describe("deriveBrowserDecoder", () => {
     expect(
       parseModel(models.click).nodes.some((n) => n.name.includes("/layers.0/cross_attn_token_to_image/")),
     ).toBe(true);
+    // refine = click + the dense prompt's corrections of the prepared tensors: the mask path's last 1x1
+    // convolution is folded into them, nothing image-sized is projected per refinement click
+    const refineGraph = parseModel(models.refine);
+    expect(refineGraph.nodes.some((n) => n.name.startsWith("/mask_downscaling/mask_downscaling.6/"))).toBe(
+      false,
+    );
+    expect(
+      refineGraph.nodes.filter((n) => n.name.startsWith("/dense_delta/") && n.opType === "MatMul"),
+    ).toHaveLength(models.preparedNames.length);
+    // the image tokens' LayerNorms run as elementary ops (faster in ORT-web WASM), the tokens' stay
+    for (const bytes of [models.click, models.refine]) {
+      const norms = parseModel(bytes).nodes.filter((n) => n.opType === "LayerNormalization");
+      expect(norms.some((n) => n.name.includes("norm4"))).toBe(false);
+      expect(norms.some((n) => n.name.includes("norm1"))).toBe(true);
+    }
   });
 
   it("is deterministic and refuses a model that is not SAM's decoder", () => {
