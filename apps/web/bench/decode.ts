@@ -140,6 +140,13 @@ async function main() {
       300_000,
     );
 
+    // Annotators see the images assigned to them: hand the benchmark's images to the seeded annotator.
+    await db.query(
+      `INSERT INTO "Assignment" (id, "imageId", "userId", status, "leasedAt", "expiresAt")
+       SELECT gen_random_uuid(), i.id, u.id, 'active', now(), now() + interval '1 hour'
+         FROM "Image" i, "User" u WHERE i.id = ANY($1::uuid[]) AND u.email = 'annotator@sam-studio.local'`,
+      [images.map((i) => i.id)],
+    );
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${base}/sign-in`);
     await page.getByLabel("Email").fill("annotator@sam-studio.local");
