@@ -40,11 +40,12 @@ import {
   withCandidate,
   withDecoded,
 } from "./draft";
-import { HelpOverlay, SHORTCUTS } from "./help-overlay";
+import { HelpOverlay } from "./help-overlay";
 import { MaskList } from "./mask-list";
 import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
 import type { OutboxOp } from "./outbox";
 import { decoderFor, onOutboxAck, onOutboxChange, sharedOutbox } from "./services";
+import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
 
 const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasView), { ssr: false });
 
@@ -687,50 +688,51 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   // --- keyboard ----------------------------------------------------------------------------------------
 
   useEffect(() => {
+    const chooseCandidate = (k: number) => {
+      const before = draftRef.current;
+      const after = withCandidate(before, k);
+      if (after !== before) commitDraftChange(before, after);
+    };
+    const actions: Record<ShortcutAction, () => void> = {
+      undo,
+      redo,
+      accept,
+      clear: clearDraft,
+      choice1: () => chooseCandidate(1),
+      choice2: () => chooseCandidate(2),
+      choice3: () => chooseCandidate(3),
+      toolPrompt: () => setTool("prompt"),
+      toolBrush: () => setTool("brush"),
+      toolEraser: () => setTool("eraser"),
+      brushSmaller: () => setBrushRadius((r) => Math.max(1, Math.round(r / 1.25))),
+      brushLarger: () => setBrushRadius((r) => Math.min(500, Math.round(r * 1.25))),
+      toggleHover: () => setHoverEnabled((v) => !v),
+      nextImage: () => void goNext(),
+      deleteSelected: () => selected && deleteMask(selected),
+      cutoutSelected: () => selected && void cutout(selected),
+      zoomIn: () => canvas.current?.zoomBy(1.25),
+      zoomOut: () => canvas.current?.zoomBy(0.8),
+      fit: () => canvas.current?.fit(),
+      panLeft: () => canvas.current?.panBy(60, 0),
+      panRight: () => canvas.current?.panBy(-60, 0),
+      panUp: () => canvas.current?.panBy(0, 60),
+      panDown: () => canvas.current?.panBy(0, -60),
+      help: () => setHelp((v) => !v),
+    };
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
       if (
         target &&
         (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable)
       ) {
+        // Typing a label: Enter still accepts; every other key is text.
         if (e.key === "Enter" && target.dataset.draftLabel !== undefined) accept();
         return;
       }
-      const ctrl = e.ctrlKey || e.metaKey;
-      const key = e.key.toLowerCase();
-      let handled = true;
-      if (ctrl && key === "z" && !e.shiftKey) undo();
-      else if (ctrl && (key === "y" || (key === "z" && e.shiftKey))) redo();
-      else if (ctrl) handled = false;
-      else if (key === "enter" || key === "a") accept();
-      else if (key === "escape") clearDraft();
-      else if (key === "1" || key === "2" || key === "3") {
-        const before = draftRef.current;
-        const after = withCandidate(before, Number(key));
-        if (after !== before) commitDraftChange(before, after);
-      } else if (key === "z") undo();
-      else if (key === "y") redo();
-      else if (key === "p" || key === "v") setTool("prompt");
-      else if (key === "b") setTool("brush");
-      else if (key === "e") setTool("eraser");
-      else if (key === "[") setBrushRadius((r) => Math.max(1, Math.round(r / 1.25)));
-      else if (key === "]") setBrushRadius((r) => Math.min(500, Math.round(r * 1.25)));
-      else if (key === "h") setHoverEnabled((v) => !v);
-      else if (key === "n") void goNext();
-      else if (key === "delete" || key === "backspace") {
-        if (selected) deleteMask(selected);
-      } else if (key === "c") {
-        if (selected) void cutout(selected);
-      } else if (key === "+" || key === "=") canvas.current?.zoomBy(1.25);
-      else if (key === "-") canvas.current?.zoomBy(0.8);
-      else if (key === "0") canvas.current?.fit();
-      else if (key === "arrowleft") canvas.current?.panBy(60, 0);
-      else if (key === "arrowright") canvas.current?.panBy(-60, 0);
-      else if (key === "arrowup") canvas.current?.panBy(0, 60);
-      else if (key === "arrowdown") canvas.current?.panBy(0, -60);
-      else if (key === "?" || key === "/") setHelp((v) => !v);
-      else handled = false;
-      if (handled) e.preventDefault();
+      const action = shortcutFor(e);
+      if (!action) return;
+      e.preventDefault();
+      actions[action]();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
