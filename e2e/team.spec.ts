@@ -110,6 +110,11 @@ test("admin creates a manager and an annotator; the manager sets up a project an
   expect(review).toMatchObject({ decision: "corrected", author: annotator.email, reviewer: manager.email });
   expect(review!.iou).toBeGreaterThan(0.5);
   expect(review!.iou).toBeLessThan(1);
+  // The project's review panel counts it, with the correction's IoU in the quality share.
+  await page.getByRole("link", { name: `← Team ${run}` }).click();
+  await expect(page.getByTestId("review-counts")).toContainText("corrected 1");
+  await expect(page.getByTestId("review-good-share")).toHaveText(/^\d+%$/);
+
   const audit = await query<{ action: string }>(
     `SELECT action FROM "AuditLog" WHERE "targetId" = $1 OR details->>'email' = $2 OR "targetId" IN
        (SELECT id::text FROM "User" WHERE email = $2)`,

@@ -7,6 +7,7 @@ import { useTRPC } from "../trpc/client";
 import { ImageUpload } from "./image-upload";
 import { ProjectAssignments } from "./project-assignments";
 import { ProjectMembers } from "./project-members";
+import { ReviewPanel } from "./review-panel";
 import { StartAnnotating } from "./start-annotating";
 
 /** While any image waits for its embedding, counts and badges refresh this often. */
@@ -96,6 +97,10 @@ export function ProjectView({ projectId }: { projectId: string }) {
       </section>
 
       {summary.data.canUpload ? <ImageUpload projectId={projectId} onUploaded={refresh} /> : null}
+
+      {["admin", "manager", "reviewer"].includes(summary.data.role) ? (
+        <ReviewPanel projectId={projectId} />
+      ) : null}
 
       {summary.data.canUpload ? (
         <>
