@@ -75,6 +75,27 @@ describe("Outbox", () => {
     expect(store.ops).toEqual([]);
   });
 
+  it("lets other masks' saves through past a refusal, but holds that mask's later changes", async () => {
+    const store = memoryStore();
+    const sent: string[] = [];
+    const box = new Outbox({
+      store,
+      async send(o) {
+        sent.push(o.key);
+        if (o.key === "a") throw new OutboxRefusal("conflict");
+        return {};
+      },
+      setTimer: () => 0,
+    });
+    box.enqueue(op("a", "update"));
+    box.enqueue({ ...op("a2", "delete"), maskId: "m-a" });
+    box.enqueue(op("b"));
+    await flush();
+    await flush();
+    expect(sent).toEqual(["a", "b"]);
+    expect(store.ops.map((o) => o.key)).toEqual(["a", "a2"]);
+  });
+
   it("picks up what a previous page left behind", async () => {
     const store = memoryStore([{ ...op("old"), attempts: 3, error: "network", refused: false }]);
     const sent: string[] = [];

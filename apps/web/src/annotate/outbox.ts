@@ -2,7 +2,8 @@
  * Saves, edits and deletes go through an outbox kept in localStorage: an operation leaves it only when
  * the server has acknowledged it, so a network failure, a server restart or a closed tab loses nothing.
  * Operations run one at a time in order (a delete never overtakes the save it undoes); transient
- * failures are retried with backoff, refusals (bad input, conflict, no access) stop and are shown.
+ * failures are retried with backoff; a refusal (bad input, conflict, no access) is kept and shown, and
+ * holds up only the later changes of the same mask.
  */
 import { z } from "zod";
 
@@ -101,11 +102,24 @@ export class Outbox {
     this.kick();
   }
 
-  /** Runs queued operations until the queue is empty, a transient failure schedules a retry, or one is refused. */
+  /**
+   * The next operation to send: the oldest one not refused and not behind a refused operation on the
+   * same mask (those would fail the same way). A refusal holds up only its own mask's later changes.
+   */
+  private next(): OutboxOp | undefined {
+    const blocked = new Set<string>();
+    for (const op of this.ops) {
+      if (op.refused) blocked.add(op.maskId);
+      else if (!blocked.has(op.maskId)) return op;
+    }
+    return undefined;
+  }
+
+  /** Runs queued operations until none can go, a transient failure schedules a retry, or the queue is empty. */
   kick(): void {
     if (this.running || this.timer !== null) return;
-    const op = this.ops[0];
-    if (!op || op.refused) return;
+    const op = this.next();
+    if (!op) return;
     this.running = true;
     this.options
       .send(op)
