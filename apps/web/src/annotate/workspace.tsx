@@ -69,6 +69,8 @@ interface PerfSample {
   eventToPaintMs: number;
   /** Inside the worker (feeds + session.run). */
   decodeMs: number;
+  /** session.run alone. */
+  runMs: number;
 }
 
 declare global {
@@ -400,6 +402,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
           kind: kind === "boxes" ? "box" : "click",
           eventToPaintMs: performance.now() - eventTime,
           decodeMs: out.decodeMs,
+          runMs: out.runMs,
         });
         commitDraftChange(before, after);
       } catch (error) {
@@ -423,6 +426,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             kind: "hover",
             eventToPaintMs: performance.now() - eventTime,
             decodeMs: out.decodeMs,
+            runMs: out.runMs,
           });
         },
         () => {},

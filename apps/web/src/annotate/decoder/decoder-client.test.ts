@@ -12,7 +12,14 @@ class ManualWorker implements WorkerLike {
   terminate() {}
   answer(id: number) {
     this.onmessage?.({
-      data: { type: "decoded", id, lowRes: new Float32Array(1), iou: new Float32Array(4), decodeMs: 1 },
+      data: {
+        type: "decoded",
+        id,
+        lowRes: new Float32Array(1),
+        iou: new Float32Array(4),
+        decodeMs: 1,
+        runMs: 1,
+      },
     } as MessageEvent<DecoderResponse>);
   }
   decodes() {

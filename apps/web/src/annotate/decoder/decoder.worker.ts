@@ -159,7 +159,7 @@ async function load(msg: LoadRequest): Promise<void> {
 async function run(
   image: LoadedEmbedding,
   prompt: Pick<DecodeRequest, "points" | "box" | "maskInput">,
-): Promise<{ lowRes: Float32Array; iou: Float32Array }> {
+): Promise<{ lowRes: Float32Array; iou: Float32Array; runMs: number }> {
   if (!ort || !sessions) throw new Error("decoder not initialised");
   const { model, feeds } = browserDecoderFeeds(
     {
@@ -173,6 +173,7 @@ async function run(
   );
   const inputs: Record<string, Ort.Tensor> = { ...image.prepared };
   for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor("float32", f.data, f.dims);
+  const started = performance.now();
   const out = await sessions[model].run(inputs, [
     BROWSER_DECODER_OUTPUTS.lowResMasks,
     BROWSER_DECODER_OUTPUTS.iouPredictions,
@@ -183,6 +184,7 @@ async function run(
   const result = {
     lowRes: (await lowRes.getData()) as Float32Array,
     iou: (await iou.getData()) as Float32Array,
+    runMs: performance.now() - started,
   };
   lowRes.dispose();
   iou.dispose();
@@ -194,8 +196,8 @@ async function decode(msg: DecodeRequest): Promise<void> {
   // Not awaiting a load in progress here: its prepare step queues behind this decode.
   const image = embeddings.get(msg.key);
   if (!image) throw new Error("embedding not loaded");
-  const { lowRes, iou } = await run(image, msg);
-  post({ type: "decoded", id: msg.id, lowRes, iou, decodeMs: performance.now() - started }, [
+  const { lowRes, iou, runMs } = await run(image, msg);
+  post({ type: "decoded", id: msg.id, lowRes, iou, runMs, decodeMs: performance.now() - started }, [
     lowRes.buffer,
     iou.buffer,
   ]);

@@ -57,6 +57,8 @@ export interface DecodedResponse {
   iou: Float32Array;
   /** Time inside the worker: feeds + session.run. */
   decodeMs: number;
+  /** session.run alone (inputs copied in, graph, outputs copied out). */
+  runMs: number;
 }
 
 export interface ErrorResponse {
