@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { maskColor } from "./mask-paint";
 import type { OutboxOp } from "./outbox";
-import type { SavedMask } from "./workspace";
+import type { SavedMask } from "./use-mask-writes";
 
 export interface MaskListItem {
   id: string;

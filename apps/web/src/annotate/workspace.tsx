@@ -4,17 +4,15 @@
  * The assisted-manual annotation screen: SAM prompts decoded in the browser, brush and eraser, undo/redo,
  * accept with timing, and every write through the persistent outbox so no work is lost.
  */
-import type { RouterOutputs } from "@sas/api";
 import { encodeMask } from "@sas/sa1b";
 import type { BoxPrompt, PointPrompt } from "@sas/sam";
 import { lowResContentSize } from "@sas/sam";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useTRPC, useTRPCClient } from "../trpc/client";
+import { useTRPC } from "../trpc/client";
 import { type ActivityKind, finishActivity, recordActivity } from "./activity";
 import type { CanvasPointerEvent, CanvasViewHandle } from "./canvas-view";
 import { cutoutPng, downloadBlob } from "./cutout";
@@ -43,14 +41,12 @@ import {
 import { HelpOverlay } from "./help-overlay";
 import { MaskList } from "./mask-list";
 import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
-import type { OutboxOp } from "./outbox";
-import { decoderFor, onOutboxAck, onOutboxChange, sharedOutbox } from "./services";
 import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
+import { useDecoderSession } from "./use-decoder-session";
+import { type SavedMask, useMaskWrites } from "./use-mask-writes";
 
 const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasView), { ssr: false });
 
-type Workspace = RouterOutputs["annotate"]["image"];
-export type SavedMask = Workspace["masks"][number];
 type Tool = "prompt" | "brush" | "eraser";
 
 /** The payload of an accepted mask, kept in history so undo/redo can delete and re-create it. */
@@ -106,8 +102,6 @@ function useLoadedImage(src: string | null) {
 
 export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const trpc = useTRPC();
-  const client = useTRPCClient();
-  const queryClient = useQueryClient();
   const router = useRouter();
   const data = useQuery({ ...trpc.annotate.image.queryOptions({ imageId }), staleTime: 30_000 });
   const me = useQuery(trpc.me.get.queryOptions());
@@ -138,18 +132,18 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const [dragBox, setDragBox] = useState<BoxPrompt | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
-  const [decoderState, setDecoderState] = useState<string>("loading decoder…");
-  const [embeddingReady, setEmbeddingReady] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const [ops, setOps] = useState<readonly OutboxOp[]>([]);
-  const [nextImageId, setNextImageId] = useState<string | null>(null);
   const pointerDown = useRef<{ x: number; y: number; screenScale: number; time: number } | null>(null);
-  const versions = useRef(new Map<string, number>());
 
-  const outbox = useMemo(() => (typeof window === "undefined" ? null : sharedOutbox(client)), [client]);
-  const decoder = useMemo(
-    () => (ws?.modelVersionId && typeof window !== "undefined" ? decoderFor(ws.modelVersionId) : null),
-    [ws?.modelVersionId],
+  const { decoder, decoderState, embeddingReady, nextImageId, leaseNext } = useDecoderSession({
+    imageId,
+    modelVersionId: ws?.modelVersionId ?? null,
+    projectId: ws?.image.projectId ?? null,
+    onError: setMessage,
+  });
+  const { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, shown } = useMaskWrites(
+    imageId,
+    ws?.masks,
   );
 
   // --- painting -------------------------------------------------------------------------------------
@@ -192,155 +186,6 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     requestAnimationFrame(() => paintDraft(chosenLogits(draftRef.current)));
     if (restored) setMessage("Restored the mask you were making.");
   }, [img, imageId]);
-
-  // --- decoder and embeddings -------------------------------------------------------------------------
-
-  useEffect(() => {
-    if (!decoder) return;
-    let live = true;
-    decoder.ready.then(
-      (info) => {
-        window.__sasDecoderInfo = info;
-        if (live)
-          setDecoderState(`${info.backend}${info.backend === "wasm" ? ` · ${info.threads} threads` : ""}`);
-      },
-      (error: Error) => live && setDecoderState(`decoder failed: ${error.message}`),
-    );
-    return () => {
-      live = false;
-    };
-  }, [decoder]);
-
-  useEffect(() => {
-    if (!decoder) return;
-    let live = true;
-    setEmbeddingReady(false);
-    decoder.load(imageId, `/api/images/${imageId}/embedding`).then(
-      () => live && setEmbeddingReady(true),
-      (error: Error) => live && setMessage(`The image's embedding could not be loaded: ${error.message}`),
-    );
-    return () => {
-      live = false;
-    };
-  }, [decoder, imageId]);
-
-  // The next image is leased now and its embedding fetched, so "next" is instant.
-  const leaseNext = useMutation(trpc.work.next.mutationOptions());
-  const projectId = ws?.image.projectId;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: once per image
-  useEffect(() => {
-    if (!projectId || !decoder) return;
-    let live = true;
-    leaseNext.mutateAsync({ projectId, skipImageId: imageId }).then(
-      (next) => {
-        if (!live) return;
-        setNextImageId(next?.imageId ?? null);
-        if (next) void decoder.load(next.imageId, `/api/images/${next.imageId}/embedding`).catch(() => {});
-      },
-      () => {},
-    );
-    return () => {
-      live = false;
-    };
-  }, [projectId, imageId, decoder]);
-
-  // --- outbox -----------------------------------------------------------------------------------------
-
-  useEffect(() => {
-    if (!outbox) return;
-    setOps(outbox.pending);
-    const offChange = onOutboxChange((next) => {
-      setOps(next);
-      // A refusal (usually a conflict: someone else changed the mask) shows the mask as it now is.
-      if (next.some((o) => o.refused && o.imageId === imageId)) {
-        void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
-      }
-    });
-    const offAck = onOutboxAck((op, result) => {
-      const version = (result as { version?: number } | null)?.version;
-      if (typeof version === "number") versions.current.set(op.maskId, version);
-      if (op.imageId === imageId)
-        void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
-    });
-    return () => {
-      offChange();
-      offAck();
-    };
-  }, [outbox, imageId, queryClient, trpc]);
-
-  // Live collaboration: anyone's save, edit, delete or review on this image shows up without a reload.
-  const live = useSubscription(
-    trpc.annotate.events.subscriptionOptions(
-      { imageId },
-      {
-        onData: () => {
-          void queryClient.invalidateQueries({ queryKey: trpc.annotate.image.queryKey({ imageId }) });
-        },
-      },
-    ),
-  );
-
-  useEffect(() => {
-    for (const m of ws?.masks ?? []) {
-      const known = versions.current.get(m.id) ?? 0;
-      if (m.version > known) versions.current.set(m.id, m.version);
-    }
-  }, [ws?.masks]);
-
-  const enqueue = useCallback(
-    (kind: OutboxOp["kind"], maskId: string, input: Record<string, unknown>) => {
-      outbox?.enqueue({ key: crypto.randomUUID(), kind, maskId, imageId, input });
-    },
-    [outbox, imageId],
-  );
-
-  /** Deletes or restores a mask at the version this page last knew, and expects the next one. */
-  const changeStatus = useCallback(
-    (kind: "delete" | "restore", maskId: string) => {
-      const version = versions.current.get(maskId) ?? 1;
-      versions.current.set(maskId, version + 1);
-      enqueue(kind, maskId, { id: maskId, version });
-    },
-    [enqueue],
-  );
-
-  // What the screen shows: the server's masks, plus saves not yet acknowledged, minus pending deletes.
-  const shown = useMemo(() => {
-    const mine = ops.filter((o) => o.imageId === imageId);
-    const lastStatusOp = new Map<string, OutboxOp["kind"]>();
-    for (const o of mine) if (o.kind !== "update") lastStatusOp.set(o.maskId, o.kind);
-    const list: {
-      mask: SavedMask | null;
-      pending: OutboxOp | null;
-      id: string;
-      rle: SavedMask["rle"];
-      label: string;
-    }[] = [];
-    const seen = new Set<string>();
-    for (const m of ws?.masks ?? []) {
-      seen.add(m.id);
-      if (lastStatusOp.get(m.id) === "delete") continue;
-      list.push({
-        mask: m,
-        pending: mine.find((o) => o.maskId === m.id) ?? null,
-        id: m.id,
-        rle: m.rle,
-        label: m.label,
-      });
-    }
-    for (const o of mine) {
-      if (o.kind !== "save" || seen.has(o.maskId) || lastStatusOp.get(o.maskId) === "delete") continue;
-      seen.add(o.maskId);
-      list.push({
-        mask: null,
-        pending: o,
-        id: o.maskId,
-        rle: o.input.rle as SavedMask["rle"],
-        label: String(o.input.label ?? ""),
-      });
-    }
-    return list;
-  }, [ws?.masks, ops, imageId]);
 
   const overlay = useMemo(() => {
     if (!ws || typeof document === "undefined") return null;
@@ -572,7 +417,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     setHistory((h) => pushHistory(h, { kind: "accept", before: d, mask: { id, input } }));
     setDraft(emptyDraft());
     setMessage(null);
-  }, [width, height, imageId, enqueue, setDraft]);
+  }, [width, height, imageId, enqueue, setDraft, versions]);
 
   const undo = useCallback(() => {
     const popped = popUndo(historyRef.current);
@@ -615,15 +460,6 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     [ws?.masks, changeStatus, selected],
   );
 
-  const review = useCallback(
-    (maskId: string, decision: "approved" | "rejected", reason = "") => {
-      const version = versions.current.get(maskId) ?? 1;
-      versions.current.set(maskId, version + 1);
-      enqueue("review", maskId, { maskId, version, decision, reason });
-    },
-    [enqueue],
-  );
-
   const startCorrection = useCallback(
     (maskId: string) => {
       const mask = ws?.masks.find((m) => m.id === maskId);
@@ -637,16 +473,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       setSelected(null);
       setMessage("Correcting: fix it with the brush and eraser (or new SAM prompts), then accept.");
     },
-    [ws?.masks, commitDraftChange],
-  );
-
-  const relabel = useCallback(
-    (id: string, label: string) => {
-      const version = versions.current.get(id) ?? 1;
-      versions.current.set(id, version + 1);
-      enqueue("update", id, { id, version, label });
-    },
-    [enqueue],
+    [ws?.masks, commitDraftChange, versions],
   );
 
   const clearDraft = useCallback(() => {
@@ -673,6 +500,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
 
   const completeWork = useMutation(trpc.work.complete.mutationOptions());
   const goNext = useCallback(async () => {
+    const projectId = ws?.image.projectId;
     if (!projectId) return;
     await completeWork.mutateAsync({ imageId }).catch(() => {});
     const next = nextImageId
@@ -680,7 +508,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       : await leaseNext.mutateAsync({ projectId, skipImageId: imageId });
     if (next) router.push(`/annotate/${next.imageId}`);
     else setMessage("No more images to annotate in this project. Thank you!");
-  }, [projectId, imageId, nextImageId, completeWork, leaseNext, router]);
+  }, [ws?.image.projectId, imageId, nextImageId, completeWork, leaseNext, router]);
 
   useEffect(() => {
     window.__sasToScreen = (x, y) => canvas.current?.toScreen({ x, y }) ?? null;
