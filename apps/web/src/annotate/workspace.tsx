@@ -159,20 +159,38 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     [draftCanvas, draftPixels, width, height],
   );
 
+  // Storing a draft serialises its logits (a few ms): done once per burst of changes, after painting.
+  const unsaved = useRef<{ imageId: string; draft: Draft } | null>(null);
+  const persistSoon = useCallback(
+    (draft: Draft) => {
+      const scheduled = unsaved.current !== null;
+      unsaved.current = { imageId, draft };
+      if (scheduled) return;
+      setTimeout(() => {
+        const pending = unsaved.current;
+        unsaved.current = null;
+        if (!pending) return;
+        try {
+          const key = draftStorageKey(pending.imageId);
+          if (isEmptyDraft(pending.draft) && pending.draft.label === "") localStorage.removeItem(key);
+          else localStorage.setItem(key, serializeDraft(pending.draft));
+        } catch {
+          setMessage("This browser's storage is full: the unfinished mask would not survive a reload.");
+        }
+      }, 0);
+    },
+    [imageId],
+  );
+
+  /** The draft becomes `next`: painted (unless the caller already did), shown, and stored for reloads. */
   const setDraft = useCallback(
-    (next: Draft, persist = true) => {
+    (next: Draft, alreadyPainted = false) => {
       draftRef.current = next;
       setDraftState(next);
-      paintDraft(chosenLogits(next));
-      if (!persist) return;
-      try {
-        if (isEmptyDraft(next) && next.label === "") localStorage.removeItem(draftStorageKey(imageId));
-        else localStorage.setItem(draftStorageKey(imageId), serializeDraft(next));
-      } catch {
-        setMessage("This browser's storage is full: the unfinished mask would not survive a reload.");
-      }
+      if (!alreadyPainted) paintDraft(chosenLogits(next));
+      persistSoon(next);
     },
-    [imageId, paintDraft],
+    [paintDraft, persistSoon],
   );
 
   // A half-made mask comes back after a reload.
@@ -216,9 +234,9 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   // --- prompts ----------------------------------------------------------------------------------------
 
   const commitDraftChange = useCallback(
-    (before: Draft, after: Draft) => {
+    (before: Draft, after: Draft, alreadyPainted = false) => {
       setHistory((h) => pushHistory(h, { kind: "draft", before, after }));
-      setDraft(after);
+      setDraft(after, alreadyPainted);
     },
     [setDraft],
   );
@@ -241,7 +259,6 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
           box,
           decodedFor(out.lowRes, out.iou, prompt),
         );
-        draftRef.current = after;
         paintDraft(chosenLogits(after));
         recordPerf({
           kind: kind === "boxes" ? "box" : "click",
@@ -249,7 +266,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
           decodeMs: out.decodeMs,
           runMs: out.runMs,
         });
-        commitDraftChange(before, after);
+        commitDraftChange(before, after, true);
       } catch (error) {
         if (!(error instanceof SupersededError)) setMessage(`Decoding failed: ${(error as Error).message}`);
       }

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { logger } from "@sas/config";
 import { disconnectPrisma, prisma, type Role } from "@sas/db";
 import { type CocoRle, createMask, encodeMask } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VersionConflictError } from "../errors";
-import { createCaller, type RouterInputs } from "../root";
+import type { RouterInputs } from "../root";
+import { callerAs, createTestImage } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 const WIDTH = 40;
@@ -22,14 +22,7 @@ const users: Record<Who, { id: string; role: Role; name: string }> = {
   outsider: { id: "", role: "manager", name: "Otto Outsider" },
 };
 
-function callerFor(who: Who | null) {
-  return createCaller({
-    db: prisma(),
-    user: who ? { id: users[who].id, role: users[who].role, email: `${who}@x`, name: who } : null,
-    reqId: "test",
-    log: logger("test"),
-  });
-}
+const callerFor = (who: Who | null) => callerAs(who ? users[who] : null);
 
 /** A filled rectangle: columns x0..x1 and rows y0..y1, inclusive. */
 function rect(x0: number, y0: number, x1: number, y1: number, width = WIDTH, height = HEIGHT): CocoRle {
@@ -103,20 +96,7 @@ beforeAll(async () => {
       { projectId, userId: users.annotator2.id, role: "annotator" },
     ],
   });
-  const image = await db.image.create({
-    data: {
-      projectId,
-      filename: "street.jpg",
-      mimeType: "image/jpeg",
-      width: WIDTH,
-      height: HEIGHT,
-      sizeBytes: 1000n,
-      sha256: unique.padStart(64, "0"),
-      storageKey: "images/00/street.jpg",
-      status: "ready",
-    },
-  });
-  imageId = image.id;
+  imageId = await createTestImage({ projectId, filename: "street.jpg", width: WIDTH, height: HEIGHT });
   // Annotators see only images assigned to them (access.ts): both annotators hold a lease on this one.
   await db.assignment.createMany({
     data: [users.annotator.id, users.annotator2.id].map((userId) => ({

@@ -4,7 +4,8 @@ import { cocoRleSchema } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { assertCanViewImage } from "../access";
-import { type MaskEvent, maskEvents, publishMaskEvent } from "../services/mask-events";
+import { announcedProcedure } from "../announced";
+import { maskEvents } from "../services/mask-events";
 import {
   assertRleFitsImage,
   conflict,
@@ -161,25 +162,6 @@ async function setDeleted(
   }
   return maskView(db, input.id);
 }
-
-const changedMask = z.object({ id: z.string(), imageId: z.uuid(), version: z.number().int() });
-
-/** A mask mutation that, once it succeeded, tells everyone viewing the image (see mask-events.ts). */
-export const announcedProcedure = (type: MaskEvent["type"]) =>
-  protectedProcedure.use(async ({ ctx, next }) => {
-    const result = await next();
-    const mask = result.ok ? changedMask.safeParse(result.data) : null;
-    if (mask?.success) {
-      await publishMaskEvent({
-        type,
-        imageId: mask.data.imageId,
-        maskId: mask.data.id,
-        version: mask.data.version,
-        actorId: ctx.user.id,
-      });
-    }
-    return result;
-  });
 
 export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */

@@ -1,24 +1,10 @@
-import { logger } from "@sas/config";
 import { disconnectPrisma, type ImageStatus, type ProjectRole, prisma, type Role } from "@sas/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller } from "../root";
+import { type Actor, callerAs, createTestImage } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
-let imageCounter = 0;
 
-interface Actor {
-  id: string;
-  role: Role;
-}
-
-function callerFor(user: Actor | null) {
-  return createCaller({
-    db: prisma(),
-    user: user ? { id: user.id, role: user.role, email: "x@t.local", name: "x" } : null,
-    reqId: "test",
-    log: logger("test"),
-  });
-}
+const callerFor = (user: Actor | null) => callerAs(user);
 
 async function makeUser(key: string, role: Role = "annotator", active = true): Promise<Actor> {
   const user = await prisma().user.create({
@@ -42,22 +28,13 @@ async function makeProject(key: string, members: [Actor, ProjectRole][]) {
 async function makeImages(projectId: string, key: string, statuses: ImageStatus[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, status] of statuses.entries()) {
-    const n = imageCounter++;
-    const image = await prisma().image.create({
-      data: {
-        projectId,
-        filename: `${key}-${i}.jpg`,
-        mimeType: "image/jpeg",
-        width: 64,
-        height: 48,
-        sizeBytes: 100n,
-        sha256: `p${unique}${n}`.padStart(64, "0"),
-        storageKey: `images/${key}/${i}.jpg`,
-        status,
-        createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
-      },
+    const id = await createTestImage({
+      projectId,
+      filename: `${key}-${i}.jpg`,
+      status,
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
     });
-    ids.push(image.id);
+    ids.push(id);
   }
   return ids;
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { logger } from "@sas/config";
 import { disconnectPrisma, prisma, type Role } from "@sas/db";
 import { type CocoRle, createMask, encodeMask } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller, type RouterInputs } from "../root";
+import type { RouterInputs } from "../root";
 import { closeMaskEvents, type MaskEvent } from "../services/mask-events";
+import { callerAs, createTestImage } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 const WIDTH = 20;
@@ -21,13 +21,7 @@ const users: Record<Who, { id: string; role: Role }> = {
   outsider: { id: "", role: "manager" },
 };
 
-const callerFor = (who: Who | null) =>
-  createCaller({
-    db: prisma(),
-    user: who ? { id: users[who].id, role: users[who].role, email: `${who}@x`, name: who } : null,
-    reqId: "test",
-    log: logger("test"),
-  });
+const callerFor = (who: Who | null) => callerAs(who ? users[who] : null);
 
 function rect(x0: number, y0: number, x1: number, y1: number): CocoRle {
   const mask = createMask(WIDTH, HEIGHT);
@@ -84,20 +78,7 @@ beforeAll(async () => {
       { projectId, userId: users.annotator.id, role: "annotator" },
     ],
   });
-  const image = await db.image.create({
-    data: {
-      projectId,
-      filename: "review.jpg",
-      mimeType: "image/jpeg",
-      width: WIDTH,
-      height: HEIGHT,
-      sizeBytes: 10n,
-      sha256: unique.padStart(64, "1"),
-      storageKey: "images/review.jpg",
-      status: "ready",
-    },
-  });
-  imageId = image.id;
+  imageId = await createTestImage({ projectId, filename: "review.jpg", width: WIDTH, height: HEIGHT });
   // The annotator works on the image under a lease, as the product hands images out.
   await db.assignment.create({
     data: {

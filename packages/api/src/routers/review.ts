@@ -3,6 +3,7 @@ import { rleIoU } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { assertCanViewImage, projectProcedure } from "../access";
+import { announcedProcedure } from "../announced";
 import {
   assertRleFitsImage,
   type MaskView,
@@ -13,7 +14,6 @@ import {
 } from "../services/masks";
 import { assertCanReview, GOOD_MASK_IOU } from "../services/review";
 import { router } from "../trpc";
-import { announcedProcedure } from "./annotate";
 
 const storedRle = z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string() });
 

@@ -1,26 +1,13 @@
 import { auth, sessionUser } from "@sas/auth";
-import { logger } from "@sas/config";
 import { disconnectPrisma, prisma, type Role } from "@sas/db";
 import { verifyPassword } from "better-auth/crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller } from "../root";
+import { type Actor, callerAs } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 const password = "users-test-password";
 
-interface Actor {
-  id: string;
-  role: Role;
-}
-
-function callerFor(user: Actor | null) {
-  return createCaller({
-    db: prisma(),
-    user: user ? { id: user.id, role: user.role, email: "x@t.local", name: "x" } : null,
-    reqId: "test",
-    log: logger("test"),
-  });
-}
+const callerFor = (user: Actor | null) => callerAs(user);
 
 async function makeUser(key: string, role: Role, extra: { active?: boolean } = {}): Promise<Actor> {
   const user = await prisma().user.create({

@@ -1,20 +1,12 @@
-import { logger } from "@sas/config";
 import { ASSIGNMENT_LEASE_MS, disconnectPrisma, type ImageStatus, prisma } from "@sas/db";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller } from "../root";
+import { callerAs, createTestImage } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
-let imageCounter = 0;
 
-function callerFor(user: { id: string; role?: "admin" | "manager" | "annotator" } | null) {
-  return createCaller({
-    db: prisma(),
-    user: user ? { id: user.id, role: user.role ?? "annotator", email: "x@t.local", name: "x" } : null,
-    reqId: "test",
-    log: logger("test"),
-  });
-}
+const callerFor = (user: { id: string; role?: "admin" | "manager" | "annotator" } | null) =>
+  callerAs(user ? { id: user.id, role: user.role ?? "annotator" } : null);
 
 async function makeUser(name: string) {
   return prisma().user.create({ data: { email: `${name}-${unique}@work.test`, name, role: "annotator" } });
@@ -29,22 +21,13 @@ async function makeProject(name: string, statuses: ImageStatus[], memberIds: str
   });
   const ids: string[] = [];
   for (const [i, status] of statuses.entries()) {
-    const n = imageCounter++;
-    const image = await db.image.create({
-      data: {
-        projectId: project.id,
-        filename: `${name}-${i}.jpg`,
-        mimeType: "image/jpeg",
-        width: 64,
-        height: 48,
-        sizeBytes: 100n,
-        sha256: `${unique}${n}`.padStart(64, "0"),
-        storageKey: `images/${name}/${i}.jpg`,
-        status,
-        createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
-      },
+    const id = await createTestImage({
+      projectId: project.id,
+      filename: `${name}-${i}.jpg`,
+      status,
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
     });
-    ids.push(image.id);
+    ids.push(id);
   }
   return { projectId: project.id, imageIds: ids };
 }
