@@ -126,6 +126,56 @@ test("a box around the truck gives the truck", async ({ page }) => {
   expect(y + h).toBeLessThanOrEqual(855);
 });
 
+test("a click where the cursor rested is answered by the look-ahead, with the mask a cold click gives", async ({
+  page,
+}) => {
+  await signInAsAnnotator(page);
+  const imageId = await openImage(page, "dogs.jpg");
+  const counts = () => page.evaluate(() => ({ ...(window.__sasDecoderCounts ?? { sent: 0, done: 0 }) }));
+  const lastSample = () => page.evaluate(() => window.__sasDecodePerf?.at(-1));
+
+  await click(page, 510, 350);
+  const before = await counts();
+  const p = await screen(page, 540, 460);
+  await page.mouse.move(p.x, p.y);
+  // resting there (on the dog): the click is decoded ahead as a background click, then as a foreground
+  // one, and neither is shown
+  await expect.poll(counts).toEqual({ sent: before.sent + 2, done: before.sent + 2 });
+  await expect(page.getByTestId("draft-summary")).toContainText("1 point");
+  const shown = await decodes(page);
+  await page.mouse.down();
+  await page.mouse.up();
+  await expect.poll(() => decodes(page)).toBe(shown + 1);
+  expect((await lastSample())?.atPress).toBe("answered");
+  expect((await counts()).sent).toBe(before.sent + 2);
+  await expect(page.getByTestId("draft-summary")).toContainText("2 points");
+  await page.getByTestId("accept").click();
+  await expect(page.getByTestId("save-status")).toHaveText("All changes saved");
+  const [ahead] = await query<{ rle: unknown }>(
+    `SELECT rle FROM "Mask" WHERE "imageId" = $1 AND status <> 'deleted' ORDER BY "createdAt" DESC LIMIT 1`,
+    [imageId],
+  );
+
+  // The same two clicks with the look-ahead and hover off: the same mask.
+  await page.goto(`/annotate/${imageId}?lookahead=0`);
+  await waitForDecoder(page);
+  await page.keyboard.press("h");
+  await click(page, 510, 350);
+  const q = await screen(page, 540, 460);
+  await page.mouse.move(q.x, q.y);
+  await page.waitForTimeout(300);
+  expect((await counts()).sent).toBe(1);
+  await click(page, 540, 460);
+  expect((await lastSample())?.atPress).toBe("none");
+  await page.getByTestId("accept").click();
+  await expect(page.getByTestId("save-status")).toHaveText("All changes saved");
+  const [cold] = await query<{ rle: unknown }>(
+    `SELECT rle FROM "Mask" WHERE "imageId" = $1 AND status <> 'deleted' ORDER BY "createdAt" DESC LIMIT 1`,
+    [imageId],
+  );
+  expect(cold!.rle).toEqual(ahead!.rle);
+});
+
 test("brush strokes are undone and redone; a half-made mask survives a reload", async ({ page }) => {
   await signInAsAnnotator(page);
   const imageId = await openImage(page, "dogs.jpg");

@@ -1,8 +1,11 @@
-// npm run bench:decode -- [--clicks N] [--images N] [--threads N] [--port P] [--json]
+// npm run bench:decode -- [--clicks N] [--images N] [--threads N] [--dwell MS] [--port P] [--json]
 // The real app (`npm start` against a fresh database), the real annotation page in headless Debian
 // Chromium, N clicks on the demo fixture images: click-to-mask latency (pointer event to the draft
 // layer painted) and the worker's own decode time, hover-preview latency, then the native Node decoder
 // (onnxruntime-node) on the same prompts and embeddings in the same run, with the browser/native ratio.
+// The clicks run twice: "cold", with hover and look-ahead off (the click starts the decode: the
+// decoder's own latency), and "after a rest", the same clicks made as a person makes them (the cursor
+// moves to the spot, rests --dwell ms, clicks) with the page's look-ahead on.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -32,6 +35,7 @@ const args = z
     images: z.coerce.number().int().min(1).max(20).default(6),
     threads: z.coerce.number().int().min(1).max(64).default(2),
     port: z.coerce.number().int().default(3310),
+    dwell: z.coerce.number().int().min(0).max(5000).default(200),
     json: z.boolean().default(false),
   })
   .parse(
@@ -41,6 +45,7 @@ const args = z
         images: { type: "string" },
         threads: { type: "string" },
         port: { type: "string" },
+        dwell: { type: "string" },
         json: { type: "boolean" },
       },
     }).values,
@@ -68,6 +73,7 @@ interface Sample {
   eventToPaintMs: number;
   decodeMs: number;
   runMs: number;
+  atPress?: "answered" | "decoding" | "none";
 }
 
 interface ImageRow {
@@ -94,6 +100,34 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: 
 }
 
 const samples = (page: Page) => page.evaluate(() => (window.__sasDecodePerf ?? []) as Sample[]);
+
+async function openImage(page: Page, base: string, image: ImageRow, query: string) {
+  await page.goto(`${base}/annotate/${image.id}?threads=${args.threads}&ep=wasm${query}`);
+  await page
+    .getByTestId("annotate-workspace")
+    .and(page.locator('[data-embedding-ready="yes"]'))
+    .waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => !!window.__sasDecoderInfo, null, { timeout: 120_000 });
+  return (x: number, y: number) =>
+    page.evaluate(([ix, iy]) => window.__sasToScreen?.(ix!, iy!) ?? null, [x, y]);
+}
+
+/** Clicks one point and waits for its mask: a press without moving first, or move, rest, press. */
+async function clickAndWait(
+  page: Page,
+  at: { x: number; y: number },
+  label: 0 | 1,
+  rest: { from: { x: number; y: number }; dwellMs: number } | null,
+) {
+  const before = (await samples(page)).length;
+  if (rest) {
+    await page.mouse.move(rest.from.x, rest.from.y);
+    await page.mouse.move(at.x, at.y, { steps: 8 });
+    await page.waitForTimeout(rest.dwellMs);
+  }
+  await page.mouse.click(at.x, at.y, { button: label === 1 ? "left" : "right" });
+  await page.waitForFunction((n) => (window.__sasDecodePerf ?? []).length > n, before, { timeout: 30_000 });
+}
 
 async function main() {
   const scratch = await createScratchDatabase(
@@ -161,16 +195,11 @@ async function main() {
     let info: { backend: string; threads: number } | null = null;
     const clickSamples: Sample[] = [];
     const hoverSamples: Sample[] = [];
+    const restSamples: Sample[] = [];
+    let restDecodes = 0;
     for (const image of images) {
-      await page.goto(`${base}/annotate/${image.id}?threads=${args.threads}&ep=wasm`);
-      await page
-        .getByTestId("annotate-workspace")
-        .and(page.locator('[data-embedding-ready="yes"]'))
-        .waitFor({ timeout: 120_000 });
-      await page.waitForFunction(() => !!window.__sasDecoderInfo, null, { timeout: 120_000 });
+      let toScreen = await openImage(page, base, image, "&lookahead=0");
       info ??= await page.evaluate(() => window.__sasDecoderInfo ?? null);
-      const toScreen = (x: number, y: number) =>
-        page.evaluate(([ix, iy]) => window.__sasToScreen?.(ix!, iy!) ?? null, [x, y]);
 
       // Hover: sweep the cursor across the image; only the latest position is ever decoded.
       const start = await toScreen(image.width * 0.2, image.height * 0.3);
@@ -182,6 +211,7 @@ async function main() {
       hoverSamples.push(...(await samples(page)).filter((s) => s.kind === "hover"));
       await page.keyboard.press("h"); // hover off: click latency is measured without a hover in flight
 
+      const imageChains: ClickChain[] = [];
       for (let done = 0; done < clicksPerImage && chains.length * CLICKS_PER_OBJECT < args.clicks; ) {
         const chain: ClickChain = { image, points: [] };
         for (let k = 0; k < CLICKS_PER_OBJECT; k++, done++) {
@@ -189,18 +219,31 @@ async function main() {
           const y = Math.round(image.height * (0.15 + 0.7 * random()));
           const label = k === 0 || random() < 0.6 ? 1 : 0;
           chain.points.push({ x, y, label });
-          const before = (await samples(page)).length;
           const p = await toScreen(x, y);
           if (!p) throw new Error("canvas not ready");
-          await page.mouse.click(p.x, p.y, { button: label === 1 ? "left" : "right" });
-          await page.waitForFunction((n) => (window.__sasDecodePerf ?? []).length > n, before, {
-            timeout: 30_000,
-          });
+          await clickAndWait(page, p, label, null);
         }
         chains.push(chain);
+        imageChains.push(chain);
         await page.keyboard.press("Escape");
       }
       clickSamples.push(...(await samples(page)).filter((s) => s.kind === "click"));
+
+      // The same clicks as a person makes them, with the look-ahead on.
+      toScreen = await openImage(page, base, image, "");
+      let cursor = await toScreen(image.width * 0.5, image.height * 0.5);
+      const sent0 = await page.evaluate(() => window.__sasDecoderCounts?.sent ?? 0);
+      for (const chain of imageChains) {
+        for (const point of chain.points) {
+          const p = await toScreen(point.x, point.y);
+          if (!p || !cursor) throw new Error("canvas not ready");
+          await clickAndWait(page, p, point.label, { from: cursor, dwellMs: args.dwell });
+          cursor = { x: p.x + 40, y: p.y + 25 };
+        }
+        await page.keyboard.press("Escape");
+      }
+      restDecodes += (await page.evaluate(() => window.__sasDecoderCounts?.sent ?? 0)) - sent0;
+      restSamples.push(...(await samples(page)).filter((s) => s.kind === "click"));
       await page.evaluate(() => {
         window.__sasDecodePerf = [];
       });
@@ -263,6 +306,7 @@ async function main() {
     const decode = clickSamples.map((s) => s.decodeMs);
     const runOnly = clickSamples.map((s) => s.runMs);
     const hover = hoverSamples.map((s) => s.eventToPaintMs);
+    const rested = restSamples.map((s) => s.eventToPaintMs);
     const result = {
       backend: info ? `${info.backend} (${info.threads} threads)` : "unknown",
       clicks: clickSamples.length,
@@ -270,6 +314,18 @@ async function main() {
       browserDecode: { p50: percentile(decode, 50), p95: percentile(decode, 95) },
       browserRun: { p50: percentile(runOnly, 50), p95: percentile(runOnly, 95) },
       hover: { count: hover.length, p50: percentile(hover, 50), p95: percentile(hover, 95) },
+      afterRest: {
+        dwellMs: args.dwell,
+        clicks: rested.length,
+        p50: percentile(rested, 50),
+        p95: percentile(rested, 95),
+        atPress: {
+          answered: restSamples.filter((s) => s.atPress === "answered").length,
+          decoding: restSamples.filter((s) => s.atPress === "decoding").length,
+          none: restSamples.filter((s) => s.atPress === "none").length,
+        },
+        decodesSent: restDecodes,
+      },
       native: { p50: percentile(nativeMs, 50), p95: percentile(nativeMs, 95) },
       nativeStock: { p50: percentile(stockMs, 50), p95: percentile(stockMs, 95) },
     };
@@ -281,10 +337,18 @@ async function main() {
     const rows: [string, string][] = [
       ["browser backend", result.backend],
       ["clicks / hover decodes", `${result.clicks} / ${result.hover.count}`],
-      ["click-to-mask p50 / p95 (ms)", `${ms(result.browser.p50)} / ${ms(result.browser.p95)}`],
+      ["cold click-to-mask p50 / p95 (ms)", `${ms(result.browser.p50)} / ${ms(result.browser.p95)}`],
       ["  decoder in worker p50 / p95", `${ms(result.browserDecode.p50)} / ${ms(result.browserDecode.p95)}`],
       ["  of which session.run p50 / p95", `${ms(result.browserRun.p50)} / ${ms(result.browserRun.p95)}`],
       ["hover-to-mask p50 / p95 (ms)", `${ms(result.hover.p50)} / ${ms(result.hover.p95)}`],
+      [
+        `click-to-mask after a ${args.dwell} ms rest p50 / p95`,
+        `${ms(result.afterRest.p50)} / ${ms(result.afterRest.p95)}`,
+      ],
+      [
+        "  at the press: answered / decoding / not started",
+        `${result.afterRest.atPress.answered} / ${result.afterRest.atPress.decoding} / ${result.afterRest.atPress.none} (${result.afterRest.decodesSent} decodes for ${result.afterRest.clicks} clicks)`,
+      ],
       ["native same graphs p50 / p95", `${ms(result.native.p50)} / ${ms(result.native.p95)}`],
       ["native stock decoder p50 / p95", `${ms(result.nativeStock.p50)} / ${ms(result.nativeStock.p95)}`],
       ["ratio browser decode / native (p50)", (result.browserDecode.p50 / result.native.p50).toFixed(2)],

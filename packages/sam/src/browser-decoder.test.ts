@@ -186,7 +186,14 @@ describe("deriveBrowserDecoder", () => {
       );
       expect(stockHead.map((n) => n.name)).toEqual([]);
       expect(g.nodes.some((n) => n.opType === "ConvTranspose")).toBe(false);
-      expect(g.nodes.filter((n) => n.name.startsWith("/fast_head/") && n.opType === "Gemm")).toHaveLength(2);
+      // the second ConvTranspose is a Gemm; the first is folded into per-image and low-rank per-click
+      // products (graph-head-fold): no image-sized 256 x 256 product per click
+      expect(
+        g.nodes.filter((n) => n.name.startsWith("/fast_head/") && n.opType === "Gemm").map((n) => n.name),
+      ).toEqual(["/fast_head/up1"]);
+      expect(g.nodes.filter((n) => n.name.startsWith("/head_fold/") && n.opType === "Gemm")).toHaveLength(2);
+      expect(g.nodes.some((n) => n.name === "/head_fold/k0_w1")).toBe(false);
+      expect(parseModel(models.prepare).nodes.some((n) => n.name === "/head_fold/k0_w1")).toBe(true);
       // no image-sized q/k/v/out projection is left: the first layer's are in prepare (click) or
       // reassociated too (refine, whose dense prompt changes the image side)
       const projections = g.nodes

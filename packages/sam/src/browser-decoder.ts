@@ -27,8 +27,10 @@
  *   (logits within ~1e-3 of stock).
  */
 import { rewriteDenseDelta } from "./graph-dense-split";
+import { sliceFinalAttention } from "./graph-final-tokens";
+import { foldHeadProjection } from "./graph-head-fold";
 import { rewriteImageTokenNorms } from "./graph-layernorm";
-import { rewriteCrossAttention, rewriteUpscalingHead } from "./graph-rewrites";
+import { HEAD_FIRST_GEMM, rewriteCrossAttention, rewriteUpscalingHead } from "./graph-rewrites";
 import { findCandidateTensors, MULTIMASK_OUTPUTS, selectStockCandidate } from "./multimask";
 import {
   type ExtractSpec,
@@ -170,6 +172,8 @@ export function deriveBrowserDecoder(stockModel: Uint8Array): BrowserDecoderMode
   const I = BROWSER_DECODER_INPUTS;
   // Only the points: with the mask inputs fixed (the `click` case), the first layer's image side is per image.
   parsed = rewriteCrossAttention(rewriteImageTokenNorms(parsed), [I.pointCoords, I.pointLabels]);
+  if (head) parsed = foldHeadProjection(parsed, HEAD_FIRST_GEMM) ?? parsed;
+  parsed = sliceFinalAttention(parsed) ?? parsed;
   const candidates = {
     ...stockCandidates,
     lowResMasks: head?.replaced.get(stockCandidates.lowResMasks) ?? stockCandidates.lowResMasks,

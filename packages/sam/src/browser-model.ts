@@ -24,7 +24,7 @@ export type BrowserDecoderPart = (typeof BROWSER_DECODER_PARTS)[number];
 
 /** See `deriveBrowserDecoder`. Bump the version whenever that function's output bytes change. */
 export const BROWSER_DECODER_DERIVATION: DecoderDerivation<BrowserDecoderPart> = {
-  name: "decoder-browser-v5",
+  name: "decoder-browser-v6",
   parts: BROWSER_DECODER_PARTS,
   derive: (stock) => {
     const { prepare, click, refine } = deriveBrowserDecoder(stock);

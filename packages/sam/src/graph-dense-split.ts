@@ -176,6 +176,37 @@ export function rewriteDenseDelta(
       );
       continue;
     }
+    // keys W for a fixed W [C, cols], maybe reshaped: [B, HW, cin + 1] x [cin + 1, cols] (reshaped alike)
+    const reshape = produced.get(target)?.opType === "Reshape" ? produced.get(target) : undefined;
+    const product = produced.get(reshape ? reshape.inputs[0]! : target);
+    const fixed =
+      product?.opType === "MatMul" && product.inputs[0] === d.keys
+        ? constantFloats(model, product.inputs[1]!)
+        : undefined;
+    if (fixed && fixed.dims.length === 2 && fixed.dims[0] === d.cout) {
+      const cols = fixed.dims[1]!;
+      const wName = t(`${name}/w`);
+      inits.push(
+        floatTensorInitializer(wName, [cin1, cols], Float32Array.from(foldedWeight(d, fixed.data, cols))),
+      );
+      const delta = reshape ? t(`${name}/delta_rows_out`) : t(`${name}/delta_out`);
+      nodes.push(
+        opNode("MatMul", t(`${name}/delta`), [t("h_rows_out"), wName], [t(`${name}/delta_out`)]),
+        ...(reshape
+          ? [
+              opNode(
+                "Reshape",
+                t(`${name}/delta_rows`),
+                [t(`${name}/delta_out`), reshape.inputs[1]!],
+                [delta],
+              ),
+            ]
+          : []),
+        opNode("Add", t(`${name}/corrected`), [target, delta], [`${target}${PREFIX}`]),
+      );
+      replaced.set(target, `${target}${PREFIX}`);
+      continue;
+    }
     const a = modules.find(
       (m) =>
         (m.kHeadsT === target && readsKeys(m.kIn)) ||

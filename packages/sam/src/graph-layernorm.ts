@@ -9,6 +9,7 @@
 import { matchAttention } from "./graph-rewrites";
 import {
   AttributeProtoField,
+  constantFloats,
   floatInitializer,
   intAttribute,
   NodeProtoField,
@@ -74,4 +75,36 @@ export function rewriteImageTokenNorms(model: ParsedModel): ParsedModel {
   }
   if (rewire.size === 0) return model;
   return withAdditions(model, { nodes, initializers: inits, rewire });
+}
+
+/** A layer norm over the last axis written out by `rewriteImageTokenNorms`, read back from its output. */
+export interface TokenNorm {
+  /** The normalised input [B, HW, C]. */
+  input: string;
+  /** Its per-row mean and sqrt(variance + epsilon), [B, HW, 1]. */
+  mean: string;
+  std: string;
+  scale: Float32Array;
+  bias: Float32Array;
+}
+
+/** The `rewriteImageTokenNorms` chain ending at `output`, or undefined. */
+export function matchTokenNorm(model: ParsedModel, output: string): TokenNorm | undefined {
+  const produced = new Map(model.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const shifted = produced.get(output);
+  if (shifted?.opType !== "Add" || !shifted.name.startsWith(PREFIX)) return undefined;
+  const scaled = produced.get(shifted.inputs[0]!);
+  const normalised = scaled?.opType === "Mul" ? produced.get(scaled.inputs[0]!) : undefined;
+  const centred = normalised?.opType === "Div" ? produced.get(normalised.inputs[0]!) : undefined;
+  if (centred?.opType !== "Sub" || !scaled || !normalised) return undefined;
+  const scale = constantFloats(model, scaled.inputs[1]!);
+  const bias = constantFloats(model, shifted.inputs[1]!);
+  if (!scale || !bias || scale.data.length !== bias.data.length) return undefined;
+  return {
+    input: centred.inputs[0]!,
+    mean: centred.inputs[1]!,
+    std: normalised.inputs[1]!,
+    scale: scale.data,
+    bias: bias.data,
+  };
 }

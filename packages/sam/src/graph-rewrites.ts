@@ -33,6 +33,8 @@ export interface RewrittenModel {
 }
 
 const PREFIX = "/fast_head";
+/** The channels-last head's first Gemm (the first ConvTranspose), see `foldHeadProjection`. */
+export const HEAD_FIRST_GEMM = `${PREFIX}/up0`;
 /** The image-embedding side length the head upsamples (64 -> 256). */
 const SIDE_IN = 64;
 

@@ -7,6 +7,7 @@ import {
   emptyDraft,
   emptyHistory,
   LOW_RES_AREA,
+  likelyLabel,
   offersChoices,
   parseDraft,
   popRedo,
@@ -35,6 +36,20 @@ describe("draft", () => {
     expect(offersChoices(two.decoded)).toBe(false);
     expect(two.candidate).toBe(0);
     expect(withCandidate(two, 1).candidate).toBe(0);
+  });
+
+  it("guesses background for a next click inside the mask on screen, foreground outside", () => {
+    // a 2000 x 1000 image fills 256 x 128 low-res cells; the mask on screen covers its right half
+    const decoded = fakeDecoded(1);
+    const k = withDecoded(emptyDraft(), [{ x: 1500, y: 500, label: 1 }], null, decoded).candidate;
+    const logits = decoded.lowRes.subarray(k * LOW_RES_AREA, (k + 1) * LOW_RES_AREA);
+    for (let i = 0; i < 256; i++)
+      for (let j = 0; j < 256; j++) logits[i * 256 + j] = j >= 128 && i < 128 ? 3 : -3;
+    const d = withDecoded(emptyDraft(), [{ x: 1500, y: 500, label: 1 }], null, decoded);
+    expect(likelyLabel(d, 1500, 500, 2000, 1000)).toBe(0);
+    expect(likelyLabel(d, 1010, 990, 2000, 1000)).toBe(0);
+    expect(likelyLabel(d, 990, 10, 2000, 1000)).toBe(1);
+    expect(likelyLabel(emptyDraft(), 1500, 500, 2000, 1000)).toBe(1);
   });
 
   it("refines with the logits on screen", () => {

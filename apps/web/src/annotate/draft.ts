@@ -5,7 +5,14 @@
 
 import type { CocoRle } from "@sas/sa1b";
 import type { BoxPrompt, PointPrompt, SamPrompt } from "@sas/sam";
-import { decoderPointCount, fromFloat16, SAM_LOW_RES_SIZE, selectStockCandidate, toFloat16 } from "@sas/sam";
+import {
+  decoderPointCount,
+  fromFloat16,
+  lowResContentSize,
+  SAM_LOW_RES_SIZE,
+  selectStockCandidate,
+  toFloat16,
+} from "@sas/sam";
 import { z } from "zod";
 import { type Activity, emptyActivity } from "./activity";
 
@@ -71,6 +78,19 @@ export function draftPrompt(d: Draft, points = d.points, box = d.box): SamPrompt
 export function chosenLogits(d: Draft): Float32Array | null {
   if (!d.decoded) return null;
   return d.decoded.lowRes.subarray(d.candidate * LOW_RES_AREA, (d.candidate + 1) * LOW_RES_AREA);
+}
+
+/**
+ * The label a click at image pixel (x, y) most likely gets next: background inside the mask on screen
+ * (people click where SAM took too much), foreground outside it.
+ */
+export function likelyLabel(d: Draft, x: number, y: number, width: number, height: number): 0 | 1 {
+  const logits = chosenLogits(d);
+  if (!logits) return 1;
+  const content = lowResContentSize(width, height);
+  const i = Math.min(SAM_LOW_RES_SIZE - 1, Math.max(0, Math.floor((y / height) * content.height)));
+  const j = Math.min(SAM_LOW_RES_SIZE - 1, Math.max(0, Math.floor((x / width) * content.width)));
+  return logits[i * SAM_LOW_RES_SIZE + j]! > 0 ? 0 : 1;
 }
 
 /**

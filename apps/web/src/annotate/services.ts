@@ -27,6 +27,14 @@ export function decoderFor(modelVersionId: string): DecoderClient {
   return decoder;
 }
 
+/**
+ * Whether clicks are decoded ahead where the cursor rests (`?lookahead=0` turns it off, e.g. to measure
+ * the decoder itself).
+ */
+export function lookAheadAllowed(): boolean {
+  return new URLSearchParams(window.location.search).get("lookahead") !== "0";
+}
+
 /** Codes that mean "this will never succeed as sent": retrying cannot help, the user must decide. */
 const REFUSALS = new Set([
   "BAD_REQUEST",

@@ -31,6 +31,7 @@ export function useDecoderSession(args: {
     decoder.ready.then(
       (info) => {
         window.__sasDecoderInfo = info;
+        window.__sasDecoderCounts = decoder.counts;
         if (live)
           setDecoderState(`${info.backend}${info.backend === "wasm" ? ` · ${info.threads} threads` : ""}`);
       },

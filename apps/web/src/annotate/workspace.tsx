@@ -29,6 +29,7 @@ import {
   type History,
   hasPrompt,
   isEmptyDraft,
+  likelyLabel,
   offersChoices,
   parseDraft,
   popRedo,
@@ -41,6 +42,7 @@ import {
 import { HelpOverlay } from "./help-overlay";
 import { MaskList } from "./mask-list";
 import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
+import { lookAheadAllowed } from "./services";
 import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
 import { useDecoderSession } from "./use-decoder-session";
 import { type SavedMask, useMaskWrites } from "./use-mask-writes";
@@ -56,6 +58,9 @@ interface AcceptedMask {
 }
 type Entry = AcceptedMask | SavedMask;
 
+/** The cursor resting this long (ms) after a prompt starts decoding a click there. */
+const REST_MS = 30;
+
 /** A drag shorter than this (screen pixels) is a click, not a box. */
 const DRAG_THRESHOLD_PX = 5;
 
@@ -67,12 +72,16 @@ interface PerfSample {
   decodeMs: number;
   /** session.run alone. */
   runMs: number;
+  /** A click's decode when it was pressed: already answered by the look-ahead, under way, or not started. */
+  atPress?: "answered" | "decoding" | "none";
 }
 
 declare global {
   interface Window {
     __sasDecodePerf?: PerfSample[];
     __sasDecoderInfo?: { backend: string; threads: number; loadMs: number };
+    /** Decodes sent to the worker and finished (see DecoderClient). */
+    __sasDecoderCounts?: { sent: number; done: number };
     /** For end-to-end tests and the decode benchmark: image pixels to page coordinates. */
     __sasToScreen?: (x: number, y: number) => { x: number; y: number } | null;
   }
@@ -133,7 +142,18 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const pointerDown = useRef<{ x: number; y: number; screenScale: number; time: number } | null>(null);
+  const pointerDown = useRef<{
+    x: number;
+    y: number;
+    screenScale: number;
+    time: number;
+    label: 0 | 1;
+    /** A plain left press may become a box drag. */
+    mayDrag: boolean;
+    atPress: PerfSample["atPress"];
+  } | null>(null);
+  const lookAheadOn = useMemo(() => typeof window !== "undefined" && lookAheadAllowed(), []);
+  const restTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   const { decoder, decoderState, embeddingReady, nextImageId, leaseNext } = useDecoderSession({
     imageId,
@@ -242,12 +262,17 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   );
 
   const decodePrompt = useCallback(
-    async (points: PointPrompt[], box: BoxPrompt | null, kind: ActivityKind, eventTime: number) => {
+    async (
+      points: PointPrompt[],
+      box: BoxPrompt | null,
+      kind: ActivityKind,
+      eventTime: number,
+      atPress?: PerfSample["atPress"],
+    ) => {
       if (!decoder || !embeddingReady) {
         setMessage("The model is still loading; try again in a moment.");
         return;
       }
-      decoder.cancelHover();
       const before = draftRef.current;
       const prompt = draftPrompt(before, points, box);
       try {
@@ -265,6 +290,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
           eventToPaintMs: performance.now() - eventTime,
           decodeMs: out.decodeMs,
           runMs: out.runMs,
+          ...(atPress ? { atPress } : {}),
         });
         commitDraftChange(before, after, true);
       } catch (error) {
@@ -274,14 +300,33 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     [decoder, embeddingReady, imageId, paintDraft, commitDraftChange],
   );
 
-  const hover = useCallback(
+  /**
+   * The click the cursor is resting on, decoded ahead so that clicking there shows its mask at once:
+   * before the first prompt that is the hover preview (painted when hover is on); after it the next click
+   * (not painted), with the label it most likely gets, then with the other one while the cursor stays.
+   * The latest position wins; nothing queues up.
+   */
+  const restingAt = useRef<{ x: number; y: number } | null>(null);
+  const lookAheadAt = useCallback(
     (x: number, y: number, eventTime: number) => {
-      if (!decoder || !embeddingReady || !hoverEnabled) return;
-      decoder.hover(imageId, { points: [{ x, y, label: 1 }] }).then(
+      if (!decoder || !embeddingReady) return;
+      const d = draftRef.current;
+      const preview = isEmptyDraft(d) && hoverEnabled;
+      if (!preview && !lookAheadOn) return;
+      const at = { x, y };
+      restingAt.current = at;
+      const first = isEmptyDraft(d) ? 1 : likelyLabel(d, x, y, width, height);
+      const promptFor = (label: 0 | 1) => draftPrompt(d, [...d.points, { x, y, label }], d.box);
+      const prompt = promptFor(first);
+      decoder.lookAhead(imageId, prompt).then(
         (out) => {
-          const d = draftRef.current;
-          if (!isEmptyDraft(d)) return;
-          const decoded = decodedFor(out.lowRes, out.iou, { points: [{ x, y, label: 1 }] });
+          if (!preview) {
+            if (restingAt.current === at && draftRef.current === d && !isEmptyDraft(d))
+              decoder.lookAhead(imageId, promptFor(first === 1 ? 0 : 1)).catch(() => {});
+            return;
+          }
+          if (!isEmptyDraft(draftRef.current)) return;
+          const decoded = decodedFor(out.lowRes, out.iou, prompt);
           const k = withDecoded(emptyDraft(), [], null, decoded).candidate;
           paintDraft(decoded.lowRes.subarray(k * 65536, (k + 1) * 65536), true);
           recordPerf({
@@ -294,7 +339,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
         () => {},
       );
     },
-    [decoder, embeddingReady, hoverEnabled, imageId, paintDraft],
+    [decoder, embeddingReady, hoverEnabled, lookAheadOn, imageId, paintDraft, width, height],
   );
 
   const inImage = (p: { x: number; y: number }) => p.x >= 0 && p.y >= 0 && p.x < width && p.y < height;
@@ -305,12 +350,28 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       setLiveStroke({ mode: tool === "brush" ? "paint" : "erase", radius: brushRadius, points: [e.x, e.y] });
       return;
     }
-    if (e.button === 0) {
-      const screen = canvas.current?.toScreen({ x: 1, y: 0 });
-      const origin = canvas.current?.toScreen({ x: 0, y: 0 });
-      const screenScale = screen && origin ? screen.x - origin.x : 1;
-      pointerDown.current = { x: e.x, y: e.y, screenScale, time: e.timeStamp };
-    }
+    if (e.button !== 0 && e.button !== 2) return;
+    if (restTimer.current) clearTimeout(restTimer.current);
+    restTimer.current = null;
+    restingAt.current = null;
+    const screen = canvas.current?.toScreen({ x: 1, y: 0 });
+    const origin = canvas.current?.toScreen({ x: 0, y: 0 });
+    const screenScale = screen && origin ? screen.x - origin.x : 1;
+    const label = e.button === 2 || e.altKey ? 0 : 1;
+    const d = draftRef.current;
+    const prompt = draftPrompt(d, [...d.points, { x: e.x, y: e.y, label }], d.box);
+    const ready = decoder && embeddingReady && inImage(e);
+    pointerDown.current = {
+      x: e.x,
+      y: e.y,
+      screenScale,
+      time: e.timeStamp,
+      label,
+      mayDrag: label === 1,
+      atPress: ready ? decoder.stateOf(imageId, prompt) : "none",
+    };
+    // The click's decode starts at the press (a drag turns it into a box prompt instead).
+    if (ready) decoder.lookAhead(imageId, prompt).catch(() => {});
   };
 
   const onPointerMove = (e: CanvasPointerEvent) => {
@@ -321,10 +382,16 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     const down = pointerDown.current;
     if (down) {
       const dist = Math.hypot(e.x - down.x, e.y - down.y) * down.screenScale;
-      if (dist >= DRAG_THRESHOLD_PX) setDragBox({ x0: down.x, y0: down.y, x1: e.x, y1: e.y });
+      if (down.mayDrag && dist >= DRAG_THRESHOLD_PX) setDragBox({ x0: down.x, y0: down.y, x1: e.x, y1: e.y });
       return;
     }
-    if (tool === "prompt" && isEmptyDraft(draftRef.current) && inImage(e)) hover(e.x, e.y, e.timeStamp);
+    if (restTimer.current) clearTimeout(restTimer.current);
+    restTimer.current = null;
+    restingAt.current = null;
+    if (tool !== "prompt" || !inImage(e)) return;
+    // the hover preview follows the cursor; the invisible look-ahead waits for it to rest
+    if (isEmptyDraft(draftRef.current) && hoverEnabled) lookAheadAt(e.x, e.y, e.timeStamp);
+    else restTimer.current = setTimeout(() => lookAheadAt(e.x, e.y, e.timeStamp), REST_MS);
   };
 
   const clamp = (b: BoxPrompt): BoxPrompt => ({
@@ -349,13 +416,8 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     if (tool !== "prompt") return;
     const down = pointerDown.current;
     pointerDown.current = null;
+    if (!down) return;
     const d = draftRef.current;
-    if (e.button === 2 || (e.button === 0 && e.altKey)) {
-      if (inImage(e))
-        void decodePrompt([...d.points, { x: e.x, y: e.y, label: 0 }], d.box, "clicks", e.timeStamp);
-      return;
-    }
-    if (e.button !== 0 || !down) return;
     if (dragBox) {
       setDragBox(null);
       const box = clamp(dragBox);
@@ -363,12 +425,22 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
         void decodePrompt(d.points, box, "boxes", e.timeStamp);
       return;
     }
-    if (inImage(e))
-      void decodePrompt([...d.points, { x: e.x, y: e.y, label: 1 }], d.box, "clicks", down.time);
+    // where it was pressed: the decode that started then answers it
+    if (inImage(down))
+      void decodePrompt(
+        [...d.points, { x: down.x, y: down.y, label: down.label }],
+        d.box,
+        "clicks",
+        down.time,
+        down.atPress,
+      );
   };
 
   const onPointerLeave = () => {
-    decoder?.cancelHover();
+    if (restTimer.current) clearTimeout(restTimer.current);
+    restTimer.current = null;
+    restingAt.current = null;
+    decoder?.cancelLookAhead();
     if (isEmptyDraft(draftRef.current)) paintDraft(null);
   };
 

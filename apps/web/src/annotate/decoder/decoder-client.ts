@@ -1,6 +1,9 @@
 /**
- * The page's handle on the decoder worker. Clicks are decoded in order; hover requests keep only the
- * latest position, and at most one decode is ever in flight, so moving the mouse never builds a queue.
+ * The page's handle on the decoder worker. Committed prompts are decoded in order; look-ahead requests
+ * (the hover preview, and the next click where the cursor rests) keep only the latest, and at most one
+ * decode is ever in flight, so moving the mouse never builds a queue. A prompt that was already decoded
+ * or is being decoded ahead (same image, points, box and mask input) is answered from that decode
+ * instead of a new one: a click where the cursor rested shows its mask as soon as the look-ahead is done.
  */
 import type { BoxPrompt, PointPrompt } from "@sas/sam";
 import type {
@@ -27,11 +30,44 @@ export interface WorkerLike {
   terminate(): void;
 }
 
+interface Waiter {
+  resolve: (out: DecodeOutput) => void;
+  reject: (error: Error) => void;
+}
+
 interface Job {
   key: string;
   input: DecodeInput;
-  resolve: (out: DecodeOutput) => void;
-  reject: (error: Error) => void;
+  signature: string;
+  waiters: Waiter[];
+}
+
+/** Decoded prompts kept for reuse (each answer is 1 MB of logits). */
+const CACHED_ANSWERS = 6;
+
+/**
+ * Identifies a decode: the image, the prompts and which logits the mask input is (the caller passes
+ * views of the draft's decoder answer, so the same buffer and offset mean the same values).
+ */
+export class PromptSignatures {
+  private buffers = new WeakMap<ArrayBufferLike, number>();
+  private nextBuffer = 1;
+
+  of(key: string, input: DecodeInput): string {
+    const points = input.points.map((p) => `${p.x},${p.y},${p.label}`).join(";");
+    const box = input.box ? `${input.box.x0},${input.box.y0},${input.box.x1},${input.box.y1}` : "";
+    let mask = "";
+    if (input.maskInput) {
+      const m = input.maskInput;
+      let id = this.buffers.get(m.buffer);
+      if (id === undefined) {
+        id = this.nextBuffer++;
+        this.buffers.set(m.buffer, id);
+      }
+      mask = `${id}@${m.byteOffset}+${m.length}`;
+    }
+    return JSON.stringify([key, points, box, mask]);
+  }
 }
 
 export class DecoderClient {
@@ -39,8 +75,12 @@ export class DecoderClient {
   private nextId = 1;
   private waiting = new Map<number, { resolve: (r: DecoderResponse) => void; reject: (e: Error) => void }>();
   private clicks: Job[] = [];
-  private hoverJob: Job | null = null;
-  private busy = false;
+  private lookAheadJob: Job | null = null;
+  private running: Job | null = null;
+  private answers = new Map<string, DecodeOutput>();
+  private signatures = new PromptSignatures();
+  /** Decodes sent to the worker, and those it has finished. */
+  readonly counts = { sent: 0, done: 0 };
 
   constructor(
     private readonly worker: WorkerLike,
@@ -79,46 +119,81 @@ export class DecoderClient {
     return this.request<LoadedResponse>({ type: "load", id: this.nextId++, key, url });
   }
 
-  /** Decodes a committed prompt (click, box, refinement). Runs before any pending hover. */
+  /** An earlier answer or a decode under way for the same prompt, which `waiter` then waits on. */
+  private reuse(signature: string, waiter: Waiter): boolean {
+    const answer = this.answers.get(signature);
+    if (answer) {
+      this.answers.delete(signature); // most recently used goes last
+      this.answers.set(signature, answer);
+      waiter.resolve(answer);
+      return true;
+    }
+    const job = [this.running, ...this.clicks, this.lookAheadJob].find((j) => j?.signature === signature);
+    if (!job) return false;
+    job.waiters.push(waiter);
+    return true;
+  }
+
+  /** Whether this prompt is already answered, being decoded (or waiting to be), or neither. */
+  stateOf(key: string, input: DecodeInput): "answered" | "decoding" | "none" {
+    const signature = this.signatures.of(key, input);
+    if (this.answers.has(signature)) return "answered";
+    const jobs = [this.running, ...this.clicks, this.lookAheadJob];
+    return jobs.some((j) => j?.signature === signature) ? "decoding" : "none";
+  }
+
+  /**
+   * Decodes a committed prompt (click, box, refinement). Runs before any look-ahead, which it drops unless
+   * that is the same prompt (then it waits on that one).
+   */
   decode(key: string, input: DecodeInput): Promise<DecodeOutput> {
     return new Promise((resolve, reject) => {
-      this.clicks.push({ key, input, resolve, reject });
-      if (this.hoverJob) {
-        this.hoverJob.reject(new SupersededError());
-        this.hoverJob = null;
+      const signature = this.signatures.of(key, input);
+      const look = this.lookAheadJob;
+      if (look?.signature === signature) {
+        this.lookAheadJob = null;
+        this.clicks.push(look);
+      }
+      if (!this.reuse(signature, { resolve, reject })) {
+        this.clicks.push({ key, input, signature, waiters: [{ resolve, reject }] });
+        this.cancelLookAhead();
       }
       this.pump();
     });
   }
 
   /**
-   * Decodes a hover position. A newer hover replaces one still waiting (its promise rejects with
-   * SupersededError); a committed prompt always goes first.
+   * Decodes a prompt the user may make next (the hover preview; the click where the cursor rests). A
+   * newer look-ahead replaces one still waiting (its promise rejects with SupersededError); a committed
+   * prompt always goes first.
    */
-  hover(key: string, input: DecodeInput): Promise<DecodeOutput> {
+  lookAhead(key: string, input: DecodeInput): Promise<DecodeOutput> {
     return new Promise((resolve, reject) => {
-      this.hoverJob?.reject(new SupersededError());
-      this.hoverJob = { key, input, resolve, reject };
+      const signature = this.signatures.of(key, input);
+      if (this.reuse(signature, { resolve, reject })) return;
+      this.cancelLookAhead();
+      this.lookAheadJob = { key, input, signature, waiters: [{ resolve, reject }] };
       this.pump();
     });
   }
 
-  /** Drops a waiting hover (the cursor left the image, or a prompt was made). */
-  cancelHover(): void {
-    this.hoverJob?.reject(new SupersededError());
-    this.hoverJob = null;
+  /** Drops a waiting look-ahead (the cursor left the image, or a prompt was made). */
+  cancelLookAhead(): void {
+    for (const w of this.lookAheadJob?.waiters ?? []) w.reject(new SupersededError());
+    this.lookAheadJob = null;
   }
 
   get inFlight(): boolean {
-    return this.busy;
+    return this.running !== null;
   }
 
   private pump(): void {
-    if (this.busy) return;
-    const job = this.clicks.shift() ?? this.hoverJob;
+    if (this.running) return;
+    const job = this.clicks.shift() ?? this.lookAheadJob;
     if (!job) return;
-    if (job === this.hoverJob) this.hoverJob = null;
-    this.busy = true;
+    if (job === this.lookAheadJob) this.lookAheadJob = null;
+    this.running = job;
+    this.counts.sent++;
     const { input } = job;
     // The mask input is copied, not transferred: the caller keeps its logits for undo.
     const msg: DecoderRequest = {
@@ -130,9 +205,22 @@ export class DecoderClient {
       ...(input.maskInput ? { maskInput: input.maskInput } : {}),
     };
     this.request<DecodedResponse>(msg)
-      .then(({ type: _t, id: _i, ...out }) => job.resolve(out), job.reject)
+      .then(
+        ({ type: _t, id: _i, ...out }) => {
+          this.answers.set(job.signature, out);
+          for (const old of this.answers.keys()) {
+            if (this.answers.size <= CACHED_ANSWERS) break;
+            this.answers.delete(old);
+          }
+          for (const w of job.waiters) w.resolve(out);
+        },
+        (error: Error) => {
+          for (const w of job.waiters) w.reject(error);
+        },
+      )
       .finally(() => {
-        this.busy = false;
+        this.counts.done++;
+        this.running = null;
         this.pump();
       });
   }
