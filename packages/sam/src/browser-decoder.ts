@@ -23,7 +23,10 @@
  * - Before the split, exact-math rewrites for CPU/WASM (`graph-rewrites.ts`): the mask head runs
  *   channels-last (ConvTranspose -> Gemm, LayerNorm2d -> LayerNormalization, one final Transpose) and the
  *   cross-attention products with the 64x64 image side are reassociated so no image-sized q/k/v/out
- *   projection is left per click. Same weights and formulas; only the float summation order differs
+ *   projection is left per click; the head's first product is pushed through the transformer's last two
+ *   image-side norms into a per-image product plus low-rank per-click terms, with the head norm's
+ *   centring folded into it (`graph-head-fold.ts`); the last attention runs for the output tokens only
+ *   (`graph-final-tokens.ts`). Same weights and formulas; only the float summation order differs
  *   (logits within ~1e-3 of stock).
  */
 import { rewriteDenseDelta } from "./graph-dense-split";

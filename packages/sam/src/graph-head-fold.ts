@@ -15,12 +15,19 @@
  * with W2 = diag(g2) W and W1 = diag(g1) W2. k0 W1 depends on the image only, so `prepare` computes it
  * once; per click two Gemms of 4096 x (tokens x heads + 2..3) x 256 multiply-adds replace the
  * 4096 x 256 x 256 product, and keys2 itself is still computed for the final attention.
+ *
+ * The head then normalises each upscaled pixel's channels (LayerNorm2d, a LayerNormalization over groups of
+ * C columns). Subtracting a group's mean is linear, so it is folded into the weights above (each group of
+ * columns centred): the product comes out centred and the norm only divides by sqrt(mean of squares + eps),
+ * written as elementary ops (faster than ORT-web's WASM LayerNormalization, see `graph-layernorm.ts`).
  */
-import { matchTokenNorm, type TokenNorm } from "./graph-layernorm";
+import { epsilonOf, matchTokenNorm, type TokenNorm } from "./graph-layernorm";
 import {
   constantFloats,
+  floatInitializer,
   floatTensorInitializer,
   int64Initializer,
+  intAttribute,
   type OnnxNode,
   opNode,
   type ParsedModel,
@@ -70,6 +77,18 @@ function vecMat(v: ArrayLike<number>, w: ArrayLike<number>, rows: number, cols: 
   return out;
 }
 
+/** Each group of `group` consecutive columns minus its mean, in every row (in place). */
+function centreGroups(w: Float64Array, rows: number, cols: number, group: number): Float64Array {
+  for (let k = 0; k < rows; k++)
+    for (let g = 0; g < cols; g += group) {
+      let mean = 0;
+      for (let j = g; j < g + group; j++) mean += w[k * cols + j]!;
+      mean /= group;
+      for (let j = g; j < g + group; j++) w[k * cols + j] = w[k * cols + j]! - mean;
+    }
+  return w;
+}
+
 function scaleRows(w: ArrayLike<number>, g: ArrayLike<number>, rows: number, cols: number): Float64Array {
   const out = new Float64Array(rows * cols);
   for (let k = 0; k < rows; k++) for (let j = 0; j < cols; j++) out[k * cols + j] = g[k]! * w[k * cols + j]!;
@@ -95,14 +114,25 @@ export function foldHeadProjection(model: ParsedModel, upscale: string): ParsedM
   const layer0 = norm1 && matchAttentionResidual(model, norm1.input);
   if (!norm2 || !layer1 || !norm1 || !layer0) return undefined;
   if ([norm1.scale, norm2.scale, layer0.bias, layer1.bias].some((v) => v.length !== cin)) return undefined;
+  // the head's norm: Reshape(product, [-1, C]) -> LayerNormalization over C
+  const toPixels = model.nodes.find((n) => n.opType === "Reshape" && n.inputs[0] === gemm.outputs[0]);
+  const headNorm = toPixels
+    ? model.nodes.find((n) => n.opType === "LayerNormalization" && n.inputs[0] === toPixels.outputs[0])
+    : undefined;
+  const group = headNorm && constantFloats(model, headNorm.inputs[1]!)?.data.length;
+  if (!toPixels || !headNorm || !group || cols % group !== 0 || (intAttribute(headNorm, "axis") ?? -1) !== -1)
+    return undefined;
+  const pixels = toPixels.outputs[0]!;
 
-  const w2 = scaleRows(w.data, norm2.scale, cin, cols);
+  // centring the columns of every term centres their sum
+  const w2 = centreGroups(scaleRows(w.data, norm2.scale, cin, cols), cin, cols, group);
   const w1 = scaleRows(w2, norm1.scale, cin, cols);
   const ones = new Float64Array(cin).fill(1);
   const inner = new Float64Array(cin);
   for (let k = 0; k < cin; k++) inner[k] = norm1.bias[k]! + layer1.bias[k]!;
   const outerBias = vecMat(norm2.bias, w.data, cin, cols);
   for (let j = 0; j < cols; j++) outerBias[j] = outerBias[j]! + c.data[j]!;
+  centreGroups(outerBias, 1, cols, group);
   const neg = (v: Float64Array) => v.map((x) => -x);
   const f32 = (...vs: Float64Array[]) => {
     const out = new Float32Array(vs.length * cols);
@@ -145,6 +175,20 @@ export function foldHeadProjection(model: ParsedModel, upscale: string): ParsedM
     opNode("Gemm", t("u"), [t("a2_rows_out"), t("b2_out"), t("t2_out")], [t("u_out")]),
     opNode("Reshape", t("s_rows"), [norm2.std, t("shape_col")], [t("s_rows_out")]),
     opNode("Div", t("out"), [t("u_out"), t("s_rows_out")], [t("out_out")]),
+    // the head's norm of the centred pixels
+    opNode("Mul", t("norm_squared"), [pixels, pixels], [t("norm_squared_out")]),
+    opNode(
+      "ReduceMean",
+      t("norm_var"),
+      [t("norm_squared_out")],
+      [t("norm_var_out")],
+      [{ name: "axes", ints: [-1] }],
+    ),
+    opNode("Add", t("norm_var_eps"), [t("norm_var_out"), t("norm_epsilon")], [t("norm_var_eps_out")]),
+    opNode("Sqrt", t("norm_std"), [t("norm_var_eps_out")], [t("norm_std_out")]),
+    opNode("Div", t("norm_normalised"), [pixels, t("norm_std_out")], [t("norm_normalised_out")]),
+    opNode("Mul", t("norm_scaled"), [t("norm_normalised_out"), headNorm.inputs[1]!], [t("norm_scaled_out")]),
+    opNode("Add", t("norm_shifted"), [t("norm_scaled_out"), headNorm.inputs[2]!], [t("norm_out")]),
   ];
   const initializers = [
     floatTensorInitializer(t("w1"), [cin, cols], Float32Array.from(w1)),
@@ -163,10 +207,14 @@ export function foldHeadProjection(model: ParsedModel, upscale: string): ParsedM
     int64Initializer(t("shape_rows"), [ROWS, -1]),
     int64Initializer(t("shape_values"), [-1, cin]),
     int64Initializer(t("shape_col"), [ROWS, 1]),
+    floatInitializer(t("norm_epsilon"), [], [epsilonOf(headNorm)]),
   ];
   return withAdditions(model, {
     nodes,
     initializers,
-    rewire: new Map([[gemm.outputs[0]!, t("out_out")]]),
+    rewire: new Map([
+      [gemm.outputs[0]!, t("out_out")],
+      [headNorm.outputs[0]!, t("norm_out")],
+    ]),
   });
 }

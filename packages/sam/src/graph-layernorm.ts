@@ -23,7 +23,7 @@ import { firstString, type ProtoField, parseMessage } from "./protobuf";
 const PREFIX = "/token_norm";
 
 /** A LayerNormalization node's float `epsilon` (default 1e-5). */
-function epsilonOf(n: OnnxNode): number {
+export function epsilonOf(n: OnnxNode): number {
   for (const f of n.fields) {
     if (f.no !== NodeProtoField.attribute) continue;
     const attr = parseMessage(f.payload);
