@@ -119,14 +119,20 @@ async function clickAndWait(
   label: 0 | 1,
   rest: { from: { x: number; y: number }; dwellMs: number } | null,
 ) {
-  const before = (await samples(page)).length;
+  const clicks = () =>
+    page.evaluate(() => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length);
+  const before = await clicks();
   if (rest) {
     await page.mouse.move(rest.from.x, rest.from.y);
     await page.mouse.move(at.x, at.y, { steps: 8 });
     await page.waitForTimeout(rest.dwellMs);
   }
   await page.mouse.click(at.x, at.y, { button: label === 1 ? "left" : "right" });
-  await page.waitForFunction((n) => (window.__sasDecodePerf ?? []).length > n, before, { timeout: 30_000 });
+  await page.waitForFunction(
+    (n) => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length > n,
+    before,
+    { timeout: 30_000 },
+  );
 }
 
 async function main() {
