@@ -1,10 +1,10 @@
-// npm run bench:decode -- [--clicks N] [--images N] [--threads N] [--dwell MS] [--port P] [--json]
+// npm run bench:decode -- [--clicks N] [--images N] [--threads N] [--dwell MS] [--settle MS] [--port P] [--json]
 // The real app (`npm start` against a fresh database), the real annotation page in headless Debian
 // Chromium, N clicks on the demo fixture images: click-to-mask latency (pointer event to the draft
 // layer painted) and the worker's own decode time, hover-preview latency, then the native Node decoder
 // (onnxruntime-node) on the same prompts and embeddings in the same run, with the browser/native ratio.
 // The clicks run twice: "cold", with hover and look-ahead off (the click starts the decode: the
-// decoder's own latency), and "after a rest", the same clicks made as a person makes them (the cursor
+// decoder's own latency; each click --settle ms after the previous mask is shown), and "after a rest", the same clicks made as a person makes them (the cursor
 // moves to the spot, rests --dwell ms, clicks) with the page's look-ahead on.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -36,6 +36,7 @@ const args = z
     threads: z.coerce.number().int().min(1).max(64).default(2),
     port: z.coerce.number().int().default(3310),
     dwell: z.coerce.number().int().min(0).max(5000).default(200),
+    settle: z.coerce.number().int().min(0).max(5000).default(150),
     json: z.boolean().default(false),
   })
   .parse(
@@ -46,6 +47,7 @@ const args = z
         threads: { type: "string" },
         port: { type: "string" },
         dwell: { type: "string" },
+        settle: { type: "string" },
         json: { type: "boolean" },
       },
     }).values,
@@ -131,7 +133,9 @@ async function clickAndWait(
   await page.waitForFunction(
     (n) => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length > n,
     before,
-    { timeout: 30_000 },
+    // polled on a timer: Playwright's default (every animation frame) makes the page render frames the
+    // whole time, which competes with the decoder for the two cores
+    { timeout: 30_000, polling: 20 },
   );
 }
 
@@ -227,6 +231,8 @@ async function main() {
           chain.points.push({ x, y, label });
           const p = await toScreen(x, y);
           if (!p) throw new Error("canvas not ready");
+          // a person reads the mask before the next click: the page's work for the last one is done
+          await page.waitForTimeout(args.settle);
           await clickAndWait(page, p, label, null);
         }
         chains.push(chain);
