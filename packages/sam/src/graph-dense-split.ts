@@ -13,7 +13,7 @@
  * the 1x1 convolution folds into each projection (16 + 1 input rows instead of 256), so the per-prompt
  * image-side work is 4096 x 17 x 128 multiply-adds per projection instead of an image-sized product.
  */
-import { type AttentionModule, matchAttention, scalar } from "./graph-rewrites";
+import { type AttentionModule, consumers, matchAttention, scalar } from "./graph-rewrites";
 import {
   constantFloats,
   floatTensorInitializer,
@@ -52,8 +52,7 @@ interface DensePath {
 /** Finds `src = image + (has * Conv1x1(h) + (1 - has) * no_mask)`, flattened to [B, HW, C]. */
 function matchDensePath(model: ParsedModel, hasMaskInput: string): DensePath | undefined {
   const produced = producerMap(model.nodes);
-  const uses = new Map<string, OnnxNode[]>();
-  for (const n of model.nodes) for (const i of n.inputs) if (i) uses.set(i, [...(uses.get(i) ?? []), n]);
+  const uses = consumers(model.nodes);
   const other = (n: OnnxNode, known: string) => (n.inputs[0] === known ? n.inputs[1] : n.inputs[0]);
   const hasUses = uses.get(hasMaskInput) ?? [];
   // has * Conv(h)

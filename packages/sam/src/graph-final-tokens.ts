@@ -5,19 +5,20 @@
  * tokens before the attention leaves every used value as it was and drops the point tokens' share of the
  * two products with the 4096 image tokens (2 x points x heads x 4096 x 256 multiply-adds per click).
  */
-import { int64Initializer, type OnnxNode, opNode, type ParsedModel, withAdditions } from "./onnx-graph";
+import { consumers } from "./graph-rewrites";
+import { int64Initializer, opNode, type ParsedModel, withAdditions } from "./onnx-graph";
 
 const PREFIX = "/final_tokens";
 const FINAL_ATTENTION = "/transformer/final_attn_token_to_image";
 
+/** See the module comment; undefined (nothing changed) when the decoder's last attention is not SAM's. */
 export function sliceFinalAttention(model: ParsedModel): ParsedModel | undefined {
   // found by the export's names: the other rewrites may already have replaced the products in between
   const qProj = model.nodes.find((n) => n.name === `${FINAL_ATTENTION}/q_proj/MatMul`);
   const outProj = model.nodes.find((n) => n.name === `${FINAL_ATTENTION}/out_proj/Add`);
   if (qProj?.opType !== "MatMul" || outProj?.opType !== "Add") return undefined;
   const a = { qIn: qProj.inputs[0]!, output: outProj.outputs[0]! };
-  const uses = new Map<string, OnnxNode[]>();
-  for (const n of model.nodes) for (const i of n.inputs) if (i) uses.set(i, [...(uses.get(i) ?? []), n]);
+  const uses = consumers(model.nodes);
   const only = (t: string) => {
     const u = uses.get(t) ?? [];
     return u.length === 1 ? u[0] : undefined;

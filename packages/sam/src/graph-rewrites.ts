@@ -38,7 +38,8 @@ export const HEAD_FIRST_GEMM = `${PREFIX}/up0`;
 /** The image-embedding side length the head upsamples (64 -> 256). */
 const SIDE_IN = 64;
 
-function consumers(nodes: readonly OnnxNode[]): Map<string, OnnxNode[]> {
+/** The nodes reading each tensor. */
+export function consumers(nodes: readonly OnnxNode[]): Map<string, OnnxNode[]> {
   const m = new Map<string, OnnxNode[]>();
   for (const n of nodes)
     for (const i of n.inputs) {

@@ -30,15 +30,15 @@ class ManualWorker implements WorkerLike {
 const at = (x: number) => ({ points: [{ x, y: 0, label: 1 as const }] });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+function newClient() {
+  const w = new ManualWorker();
+  const client = new DecoderClient(w, { modelBase: "m/", ortBase: "/ort/", threads: 2, preferWebGpu: false });
+  return { w, client };
+}
+
 describe("DecoderClient scheduling", () => {
   it("keeps one decode in flight and only the latest look-ahead waiting", async () => {
-    const w = new ManualWorker();
-    const client = new DecoderClient(w, {
-      modelBase: "m/",
-      ortBase: "/ort/",
-      threads: 2,
-      preferWebGpu: false,
-    });
+    const { w, client } = newClient();
     const outcomes: string[] = [];
     const track = (name: string, p: Promise<unknown>) =>
       p.then(
@@ -69,13 +69,7 @@ describe("DecoderClient scheduling", () => {
   });
 
   it("answers a click from the look-ahead of the same prompt, running, waiting or done", async () => {
-    const w = new ManualWorker();
-    const client = new DecoderClient(w, {
-      modelBase: "m/",
-      ortBase: "/ort/",
-      threads: 2,
-      preferWebGpu: false,
-    });
+    const { w, client } = newClient();
     const logits = new Float32Array(4 * 65536);
     const refine = (x: number) => ({ ...at(x), maskInput: logits.subarray(65536, 2 * 65536) });
 
