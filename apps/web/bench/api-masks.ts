@@ -1,6 +1,7 @@
 // Synthetic masks for bench:api: blob-shaped objects (a few overlapping ellipses) encoded as COCO RLE with
 // @sas/sa1b, made once before the timed phase so the bench process does not compete with the server for CPU.
 import { type CocoRle, encodeMask } from "@sas/sa1b";
+import { seededRandom } from "@sas/sa1b/test-utils";
 
 /** Image sizes the bench project's images get, in turn: SA-1B-like, full HD, and a small photo. */
 export const BENCH_IMAGE_SIZES: readonly { width: number; height: number }[] = [
@@ -14,18 +15,6 @@ export interface SyntheticMask {
   /** A foreground click inside the object, as the annotation page would have sent it. */
   point: [number, number];
   area: number;
-}
-
-/** Small, seedable PRNG (mulberry32): every run saves the same masks. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /**
@@ -64,7 +53,7 @@ export function syntheticMask(width: number, height: number, random: () => numbe
 
 /** `perSize` masks for each bench image size, keyed by `${width}x${height}`. */
 export function maskPool(perSize: number, seed = 7): Map<string, SyntheticMask[]> {
-  const random = rng(seed);
+  const random = seededRandom(seed); // every run saves the same masks
   const pool = new Map<string, SyntheticMask[]>();
   for (const { width, height } of BENCH_IMAGE_SIZES) {
     const masks: SyntheticMask[] = [];

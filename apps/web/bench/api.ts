@@ -23,13 +23,14 @@ import { repoRoot } from "@sas/config";
 import { CREDENTIAL_PROVIDER, createPrisma } from "@sas/db";
 import { migrate } from "@sas/db/migrate";
 import { createScratchDatabase } from "@sas/db/scratch";
+import { seededRandom } from "@sas/sa1b/test-utils";
 import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
 import { hashPassword } from "better-auth/crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
 import superjson from "superjson";
 import { z } from "zod";
-import { BENCH_IMAGE_SIZES, maskPool, rng, type SyntheticMask } from "./api-masks";
+import { BENCH_IMAGE_SIZES, maskPool, type SyntheticMask } from "./api-masks";
 
 const { values: flags } = parseArgs({
   options: {
@@ -190,7 +191,7 @@ interface Run {
 }
 
 async function simulate(run: Run, a: Annotator): Promise<void> {
-  const random = rng(1000 + a.index);
+  const random = seededRandom(1000 + a.index);
   const trpc = trpcFor(run.base, a);
   const think = async (): Promise<boolean> => {
     const mean = args.thinkMs;

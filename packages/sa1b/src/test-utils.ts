@@ -1,4 +1,4 @@
-// Helpers for this package's tests (not exported from the package).
+// Helpers for tests and benchmarks (`@sas/sa1b/test-utils`; not part of the package's API).
 import { type BinaryMask, createMask } from "./mask";
 
 /** Seeded PRNG (mulberry32): deterministic floats in [0, 1). */

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { disconnectPrisma, prisma, type Role } from "@sas/db";
-import { type CocoRle, createMask, encodeMask } from "@sas/sa1b";
-import { TRPCError } from "@trpc/server";
+import { createMask, encodeMask } from "@sas/sa1b";
+import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VersionConflictError } from "../errors";
 import type { RouterInputs } from "../root";
-import { callerAs, createTestImage } from "../testing/fixtures";
+import { callerAs, createTestImage, createTestUsers, rectRle, rejection } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 const WIDTH = 40;
@@ -25,11 +25,8 @@ const users: Record<Who, { id: string; role: Role; name: string }> = {
 const callerFor = (who: Who | null) => callerAs(who ? users[who] : null);
 
 /** A filled rectangle: columns x0..x1 and rows y0..y1, inclusive. */
-function rect(x0: number, y0: number, x1: number, y1: number, width = WIDTH, height = HEIGHT): CocoRle {
-  const mask = createMask(width, height);
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) mask.data[y * width + x] = 1;
-  return encodeMask(mask);
-}
+const rect = (x0: number, y0: number, x1: number, y1: number, width = WIDTH, height = HEIGHT) =>
+  rectRle(width, height, x0, y0, x1, y1);
 
 type SaveInput = RouterInputs["annotate"]["saveMask"];
 
@@ -60,15 +57,6 @@ function saveInput(overrides: Partial<SaveInput> = {}): SaveInput {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
-
 beforeAll(async () => {
   const db = prisma();
   const version = await db.modelVersion.create({
@@ -83,12 +71,7 @@ beforeAll(async () => {
   modelVersionId = version.id;
   const project = await db.project.create({ data: { name: `annotate-${unique}`, modelVersionId } });
   projectId = project.id;
-  for (const who of Object.keys(users) as Who[]) {
-    const user = await db.user.create({
-      data: { email: `${who}-${unique}@annotate.test`, name: users[who].name, role: users[who].role },
-    });
-    users[who].id = user.id;
-  }
+  await createTestUsers(users, unique);
   await db.projectMember.createMany({
     data: [
       { projectId, userId: users.manager.id, role: "manager" },

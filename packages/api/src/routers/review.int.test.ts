@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { disconnectPrisma, prisma, type Role } from "@sas/db";
-import { type CocoRle, createMask, encodeMask } from "@sas/sa1b";
+import { createMask, encodeMask } from "@sas/sa1b";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouterInputs } from "../root";
 import { closeMaskEvents, type MaskEvent } from "../services/mask-events";
-import { callerAs, createTestImage } from "../testing/fixtures";
+import { callerAs, createTestImage, createTestUsers, rectRle, rejection } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 const WIDTH = 20;
@@ -23,11 +23,7 @@ const users: Record<Who, { id: string; role: Role }> = {
 
 const callerFor = (who: Who | null) => callerAs(who ? users[who] : null);
 
-function rect(x0: number, y0: number, x1: number, y1: number): CocoRle {
-  const mask = createMask(WIDTH, HEIGHT);
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) mask.data[y * WIDTH + x] = 1;
-  return encodeMask(mask);
-}
+const rect = (x0: number, y0: number, x1: number, y1: number) => rectRle(WIDTH, HEIGHT, x0, y0, x1, y1);
 
 async function saveMask(rle = rect(0, 0, 9, 9)) {
   const input: RouterInputs["annotate"]["saveMask"] = {
@@ -52,25 +48,11 @@ async function saveMask(rle = rect(0, 0, 9, 9)) {
   return callerFor("annotator").annotate.saveMask(input);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
-
 beforeAll(async () => {
   const db = prisma();
   const project = await db.project.create({ data: { name: `review-${unique}` } });
   projectId = project.id;
-  for (const who of Object.keys(users) as Who[]) {
-    const user = await db.user.create({
-      data: { email: `${who}-${unique}@review.test`, name: who, role: users[who].role },
-    });
-    users[who].id = user.id;
-  }
+  await createTestUsers(users, unique);
   await db.projectMember.createMany({
     data: [
       { projectId, userId: users.manager.id, role: "manager" },

@@ -5,6 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { logger } from "@sas/config";
 import { type ImageStatus, prisma, type Role } from "@sas/db";
+import { type CocoRle, createMask, encodeMask } from "@sas/sa1b";
+import { TRPCError } from "@trpc/server";
+import { expect } from "vitest";
 import { createCaller } from "../root";
 
 export interface Actor {
@@ -53,4 +56,44 @@ export async function createTestImage(image: TestImage): Promise<string> {
     },
   });
   return row.id;
+}
+
+/**
+ * Creates one user per entry (email `<key>-<tag>@fixtures.test`, the entry's name or its key) and writes
+ * each row's id into the entry.
+ */
+export async function createTestUsers<K extends string>(
+  users: Record<K, { id: string; role: Role; name?: string }>,
+  tag: string,
+): Promise<void> {
+  for (const who of Object.keys(users) as K[]) {
+    const user = await prisma().user.create({
+      data: { email: `${who}-${tag}@fixtures.test`, name: users[who].name ?? who, role: users[who].role },
+    });
+    users[who].id = user.id;
+  }
+}
+
+/** The TRPCError a call fails with (the test fails if it succeeds or throws anything else). */
+export async function rejection(promise: Promise<unknown>): Promise<TRPCError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  return error as TRPCError;
+}
+
+/** A width x height mask with the rectangle x0..x1, y0..y1 (inclusive) set, as COCO RLE. */
+export function rectRle(
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): CocoRle {
+  const mask = createMask(width, height);
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) mask.data[y * width + x] = 1;
+  return encodeMask(mask);
 }

@@ -1,17 +1,6 @@
+import { seededRandom } from "@sas/sa1b/test-utils";
 import { describe, expect, it } from "vitest";
 import { distanceTransform, squaredDistanceTransform } from "./edt";
-
-/** Deterministic PRNG so a failing case can be reproduced from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bruteForce(mask: Uint8Array, width: number, height: number, border: boolean): Float64Array {
   const out = new Float64Array(width * height);
@@ -39,7 +28,7 @@ function bruteForce(mask: Uint8Array, width: number, height: number, border: boo
 
 describe("squaredDistanceTransform", () => {
   it("matches brute force on random masks, with and without the zero border", () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     for (let trial = 0; trial < 200; trial++) {
       const width = 1 + Math.floor(random() * 17);
       const height = 1 + Math.floor(random() * 17);
