@@ -28,6 +28,7 @@ import { defaultModelFiles, NodeSam } from "@sas/sam/node";
 import * as ort from "onnxruntime-node";
 import pg from "pg";
 import { z } from "zod";
+import type { PerfSample } from "../src/annotate/perf";
 
 const args = z
   .object({
@@ -70,14 +71,6 @@ function rng(seed: number) {
   };
 }
 
-interface Sample {
-  kind: "click" | "box" | "hover";
-  eventToPaintMs: number;
-  decodeMs: number;
-  runMs: number;
-  atPress?: "answered" | "decoding" | "none";
-}
-
 interface ImageRow {
   id: string;
   filename: string;
@@ -101,7 +94,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: 
   }
 }
 
-const samples = (page: Page) => page.evaluate(() => (window.__sasDecodePerf ?? []) as Sample[]);
+const samples = (page: Page) => page.evaluate(() => window.__sasDecodePerf ?? []);
 
 async function openImage(page: Page, base: string, image: ImageRow, query: string) {
   await page.goto(`${base}/annotate/${image.id}?threads=${args.threads}&ep=wasm${query}`);
@@ -203,9 +196,9 @@ async function main() {
     const chains: ClickChain[] = [];
     const clicksPerImage = Math.ceil(args.clicks / images.length);
     let info: { backend: string; threads: number } | null = null;
-    const clickSamples: Sample[] = [];
-    const hoverSamples: Sample[] = [];
-    const restSamples: Sample[] = [];
+    const clickSamples: PerfSample[] = [];
+    const hoverSamples: PerfSample[] = [];
+    const restSamples: PerfSample[] = [];
     let restDecodes = 0;
     for (const image of images) {
       let toScreen = await openImage(page, base, image, "&lookahead=0");

@@ -42,6 +42,7 @@ import {
 import { HelpOverlay } from "./help-overlay";
 import { MaskList } from "./mask-list";
 import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
+import { type PerfSample, recordPerf } from "./perf";
 import { lookAheadAllowed } from "./services";
 import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
 import { useDecoderSession } from "./use-decoder-session";
@@ -63,34 +64,6 @@ const REST_MS = 30;
 
 /** A drag shorter than this (screen pixels) is a click, not a box. */
 const DRAG_THRESHOLD_PX = 5;
-
-interface PerfSample {
-  kind: "click" | "box" | "hover";
-  /** Pointer event to draft layer painted. */
-  eventToPaintMs: number;
-  /** Inside the worker (feeds + session.run). */
-  decodeMs: number;
-  /** session.run alone. */
-  runMs: number;
-  /** A click's decode when it was pressed: already answered by the look-ahead, under way, or not started. */
-  atPress?: "answered" | "decoding" | "none";
-}
-
-declare global {
-  interface Window {
-    __sasDecodePerf?: PerfSample[];
-    __sasDecoderInfo?: { backend: string; threads: number; loadMs: number };
-    /** Decodes sent to the worker and finished (see DecoderClient). */
-    __sasDecoderCounts?: { sent: number; done: number };
-    /** For end-to-end tests and the decode benchmark: image pixels to page coordinates. */
-    __sasToScreen?: (x: number, y: number) => { x: number; y: number } | null;
-  }
-}
-
-function recordPerf(sample: PerfSample) {
-  window.__sasDecodePerf ??= [];
-  window.__sasDecodePerf.push(sample);
-}
 
 function useLoadedImage(src: string | null) {
   const [img, setImg] = useState<HTMLImageElement | null>(null);
