@@ -315,6 +315,13 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     [decoder, embeddingReady, hoverEnabled, lookAheadOn, imageId, paintDraft, width, height],
   );
 
+  /** The cursor moved, left or pressed: no look-ahead waits for it any more. */
+  const stopResting = () => {
+    if (restTimer.current) clearTimeout(restTimer.current);
+    restTimer.current = null;
+    restingAt.current = null;
+  };
+
   const inImage = (p: { x: number; y: number }) => p.x >= 0 && p.y >= 0 && p.x < width && p.y < height;
 
   const onPointerDown = (e: CanvasPointerEvent) => {
@@ -324,9 +331,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       return;
     }
     if (e.button !== 0 && e.button !== 2) return;
-    if (restTimer.current) clearTimeout(restTimer.current);
-    restTimer.current = null;
-    restingAt.current = null;
+    stopResting();
     const screen = canvas.current?.toScreen({ x: 1, y: 0 });
     const origin = canvas.current?.toScreen({ x: 0, y: 0 });
     const screenScale = screen && origin ? screen.x - origin.x : 1;
@@ -358,9 +363,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       if (down.mayDrag && dist >= DRAG_THRESHOLD_PX) setDragBox({ x0: down.x, y0: down.y, x1: e.x, y1: e.y });
       return;
     }
-    if (restTimer.current) clearTimeout(restTimer.current);
-    restTimer.current = null;
-    restingAt.current = null;
+    stopResting();
     if (tool !== "prompt" || !inImage(e)) return;
     // the hover preview follows the cursor; the invisible look-ahead waits for it to rest
     if (isEmptyDraft(draftRef.current) && hoverEnabled) lookAheadAt(e.x, e.y, e.timeStamp);
@@ -410,9 +413,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   };
 
   const onPointerLeave = () => {
-    if (restTimer.current) clearTimeout(restTimer.current);
-    restTimer.current = null;
-    restingAt.current = null;
+    stopResting();
     decoder?.cancelLookAhead();
     if (isEmptyDraft(draftRef.current)) paintDraft(null);
   };
