@@ -1,0 +1,4 @@
+export * from "./automatic";
+export * from "./errors";
+export * from "./geometry";
+export * from "./view";
