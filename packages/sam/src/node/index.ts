@@ -1,4 +1,5 @@
 export * from "./browser-decoder";
 export * from "./decode-image";
 export * from "./model-files";
+export * from "./point-decoder";
 export * from "./session";

@@ -1,0 +1,226 @@
+/**
+ * The browser decoder's `click` model made batch-capable: many single-prompt decodes against one image in
+ * one run, for the automatic mask generator. The per-image tensors that `prepare` computes stay batch 1 and
+ * broadcast across the prompt batch B; only what depends on the points carries B.
+ *
+ * `deriveBrowserDecoder` builds `click` for one prompt at a time: it reads the image-side tensors where the
+ * stock graph read their Tile over the prompt batch. Almost every op after them broadcasts (MatMul, Add,
+ * Mul…) or computes its Reshape shapes from a batched tensor, so a batch of prompts already flows through,
+ * except in the head's folded first product (`graph-head-fold.ts`), which is written for batch 1 as 2-D
+ * Gemms over the 4096 image rows. Here those become batch-generic with the same math:
+ *   - `Concat([P, mean, ones, (std)])`: the constant column of ones [1, 4096, 1] is expanded to the batch
+ *     (Concat does not broadcast);
+ *   - `Gemm(Reshape(A, [4096, K]), B, C)` -> `MatMul(A [B, 4096, K], B) + C` (C [4096, 256] per image, or
+ *     the previous [B, 4096, 256] term);
+ *   - `Reshape(std, [4096, 1])` -> `std` itself ([B, 4096, 1]).
+ * The point inputs and the outputs get a symbolic leading dimension. Same weights, same formulas, only
+ * float summation order may differ from `click` (and so from the stock decoder).
+ */
+import { deriveBrowserDecoder } from "./browser-decoder";
+import type { DecoderDerivation } from "./browser-model";
+import { MULTIMASK_OUTPUTS } from "./multimask";
+import {
+  extractGraph,
+  GraphProtoField,
+  int64Initializer,
+  ONNX_FLOAT,
+  type OnnxNode,
+  opNode,
+  type ParsedModel,
+  parseModel,
+  serializeModel,
+  valueInfoField,
+  withAdditions,
+} from "./onnx-graph";
+import { SAM_LOW_RES_SIZE } from "./types";
+
+/** Symbolic name of the prompt batch dimension of the batched `click` model's inputs and outputs. */
+export const POINT_BATCH_DIM = "num_prompts";
+
+/** Outputs of the batched click model: [B,4,256,256] logits and [B,4] IoU, index 0 the single-mask token. */
+export const BATCH_DECODER_OUTPUTS = {
+  lowResMasks: MULTIMASK_OUTPUTS.lowResMasks,
+  iouPredictions: MULTIMASK_OUTPUTS.iouPredictions,
+} as const;
+
+export class BatchDecoderDerivationError extends Error {
+  override name = "BatchDecoderDerivationError";
+}
+
+export interface BatchPointDecoderModels {
+  /** The browser decoder's `prepare`: image_embeddings [1,256,64,64] in, `preparedNames` out (batch 1). */
+  prepare: Uint8Array;
+  /**
+   * point_coords [B,N,2], point_labels [B,N] and every `preparedNames` tensor (as `prepare` returns it) in;
+   * `BATCH_DECODER_OUTPUTS` [B,4,256,256] and [B,4] out.
+   */
+  click: Uint8Array;
+  preparedNames: string[];
+}
+
+const HEAD_FOLD = "/head_fold";
+const PREFIX = "/batch";
+
+/** The head-fold nodes this rewrite replaces, by the names `foldHeadProjection` gives them. */
+function headFoldNodes(model: ParsedModel) {
+  const byName = new Map(model.nodes.map((n) => [n.name, n]));
+  const get = (s: string, op: string): OnnxNode => {
+    const n = byName.get(`${HEAD_FOLD}/${s}`);
+    if (n?.opType !== op)
+      throw new BatchDecoderDerivationError(
+        `click model has no ${op} "${HEAD_FOLD}/${s}": not the head fold this rewrite was written for`,
+      );
+    return n;
+  };
+  return {
+    a1: get("a1", "Concat"),
+    a2: get("a2", "Concat"),
+    a1Rows: get("a1_rows", "Reshape"),
+    a2Rows: get("a2_rows", "Reshape"),
+    t1: get("t1", "Gemm"),
+    u: get("u", "Gemm"),
+    rRows: get("r_rows", "Reshape"),
+    sRows: get("s_rows", "Reshape"),
+    m1Rows: get("m1_rows", "Reshape"),
+    m2Rows: get("m2_rows", "Reshape"),
+    m1W1: get("m1_w1", "MatMul"),
+    m2W2: get("m2_w2", "MatMul"),
+    b1: get("b1", "Concat"),
+    b2: get("b2", "Concat"),
+  };
+}
+
+/** See the module comment: the click model's head fold rewritten batch-generic. */
+function batchHeadFold(model: ParsedModel): ParsedModel {
+  const h = headFoldNodes(model);
+  const ones = `${HEAD_FOLD}/ones`;
+  if (!h.a1.inputs.includes(ones) || !h.a2.inputs.includes(ones))
+    throw new BatchDecoderDerivationError("the head fold's Concats do not read its column of ones");
+  // a Gemm without attributes: alpha = beta = 1, no transposes
+  for (const g of [h.t1, h.u])
+    if (g.fields.length !== h.t1.fields.length || g.inputs.length !== 3)
+      throw new BatchDecoderDerivationError(`unexpected Gemm "${g.name}"`);
+  if (h.t1.inputs[0] !== h.a1Rows.outputs[0] || h.u.inputs[0] !== h.a2Rows.outputs[0])
+    throw new BatchDecoderDerivationError("the head fold's Gemms do not read its row reshapes");
+  const t = (s: string) => `${PREFIX}${HEAD_FOLD}/${s}`;
+  // the mean column [B, 4096, 1] (first non-probability input of a1) gives the batch's shape for the ones
+  const meanColumn = h.a1.inputs[1]!;
+  // per prompt [values x W; constant rows]: the values stay [B, tokens x heads, 256] (not flattened into
+  // rows of one matrix) and the constant rows are expanded to the batch; concatenated along the rows
+  const batchRhs = (rows: OnnxNode, product: OnnxNode, concat: OnnxNode, name: string) => {
+    const constant = concat.inputs[1]!;
+    if (product.inputs[0] !== rows.outputs[0] || concat.inputs[0] !== product.outputs[0])
+      throw new BatchDecoderDerivationError(`unexpected head-fold term "${concat.name}"`);
+    return [
+      opNode("MatMul", t(`${name}_values`), [rows.inputs[0]!, product.inputs[1]!], [t(`${name}_values_out`)]),
+      opNode("Expand", t(`${name}_constant`), [constant, t("batch_shape_out")], [t(`${name}_constant_out`)]),
+      opNode(
+        "Concat",
+        t(name),
+        [t(`${name}_values_out`), t(`${name}_constant_out`)],
+        [t(`${name}_out`)],
+        [{ name: "axis", int: 1 }],
+      ),
+    ];
+  };
+  const gemmAsMatMul = (g: OnnxNode, rows: string, name: string) => [
+    opNode("MatMul", t(`${name}_product`), [rows, g.inputs[1]!], [t(`${name}_product_out`)]),
+    opNode("Add", t(name), [t(`${name}_product_out`), g.inputs[2]!], [t(`${name}_out`)]),
+  ];
+  return withAdditions(model, {
+    nodes: [
+      opNode("Shape", t("batch_column_shape"), [meanColumn], [t("batch_column_shape_out")]),
+      opNode("Expand", t("ones"), [ones, t("batch_column_shape_out")], [t("ones_out")]),
+      // [B, 1, 1]
+      opNode(
+        "Slice",
+        t("batch_size"),
+        [t("batch_column_shape_out"), t("zero"), t("one"), t("zero")],
+        [t("batch_size_out")],
+      ),
+      opNode(
+        "Concat",
+        t("batch_shape"),
+        [t("batch_size_out"), t("ones_1_1")],
+        [t("batch_shape_out")],
+        [{ name: "axis", int: 0 }],
+      ),
+      ...batchRhs(h.m1Rows, h.m1W1, h.b1, "b1"),
+      ...batchRhs(h.m2Rows, h.m2W2, h.b2, "b2"),
+      ...gemmAsMatMul(
+        { ...h.t1, inputs: [h.t1.inputs[0]!, t("b1_out"), h.t1.inputs[2]!] },
+        h.a1.outputs[0]!,
+        "t1",
+      ),
+      ...gemmAsMatMul(
+        { ...h.u, inputs: [h.u.inputs[0]!, t("b2_out"), h.u.inputs[2]!] },
+        h.a2.outputs[0]!,
+        "u",
+      ),
+    ],
+    initializers: [
+      int64Initializer(t("zero"), [0]),
+      int64Initializer(t("one"), [1]),
+      int64Initializer(t("ones_1_1"), [1, 1]),
+    ],
+    rewire: new Map([
+      [ones, t("ones_out")],
+      [h.t1.outputs[0]!, t("t1_out")],
+      [h.u.outputs[0]!, t("u_out")],
+      [h.rRows.outputs[0]!, h.rRows.inputs[0]!],
+      [h.sRows.outputs[0]!, h.sRows.inputs[0]!],
+    ]),
+  });
+}
+
+/** Makes a `click` model (see `deriveBrowserDecoder`) batch-capable; see the module comment. */
+export function batchClickModel(click: Uint8Array): Uint8Array {
+  let model = parseModel(click);
+  model = batchHeadFold(model);
+  const B = POINT_BATCH_DIM;
+  const inputs = model.inputs.map((info) => {
+    const elemType = info.elemType ?? ONNX_FLOAT;
+    if (info.name === "point_coords")
+      return valueInfoField(GraphProtoField.input, {
+        name: info.name,
+        elemType,
+        shape: [B, "num_points", 2],
+      });
+    if (info.name === "point_labels")
+      return valueInfoField(GraphProtoField.input, { name: info.name, elemType, shape: [B, "num_points"] });
+    return valueInfoField(GraphProtoField.input, { name: info.name, elemType, shape: info.shape });
+  });
+  const O = BATCH_DECODER_OUTPUTS;
+  const size = SAM_LOW_RES_SIZE;
+  const outputs = [
+    valueInfoField(GraphProtoField.output, {
+      name: O.lowResMasks,
+      elemType: ONNX_FLOAT,
+      shape: [B, 4, size, size],
+    }),
+    valueInfoField(GraphProtoField.output, { name: O.iouPredictions, elemType: ONNX_FLOAT, shape: [B, 4] }),
+  ];
+  for (const o of Object.values(O))
+    if (!model.outputs.some((x) => x.name === o))
+      throw new BatchDecoderDerivationError(`click model has no "${o}" output`);
+  return serializeModel(model.modelFields, extractGraph(model, { inputs, outputs }));
+}
+
+/** Derives the per-image `prepare` and the batched per-prompt `click` models from a stock decoder. */
+export function deriveBatchPointDecoder(stockModel: Uint8Array): BatchPointDecoderModels {
+  const { prepare, click, preparedNames } = deriveBrowserDecoder(stockModel);
+  return { prepare, click: batchClickModel(click), preparedNames };
+}
+
+export const BATCH_POINT_DECODER_PARTS = ["prepare", "click"] as const;
+export type BatchPointDecoderPart = (typeof BATCH_POINT_DECODER_PARTS)[number];
+
+/** See `deriveBatchPointDecoder`. Bump the version whenever that function's output bytes change. */
+export const BATCH_POINT_DECODER_DERIVATION: DecoderDerivation<BatchPointDecoderPart> = {
+  name: "decoder-batch-points-v1",
+  parts: BATCH_POINT_DECODER_PARTS,
+  derive: (stock) => {
+    const { prepare, click } = deriveBatchPointDecoder(stock);
+    return { prepare, click };
+  },
+};
