@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Queue names are part of the wire contract between web and workers. */
-export const queueNames = ["maintenance", "embed"] as const;
+export const queueNames = ["maintenance", "embed", "auto"] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /**
@@ -34,6 +34,17 @@ export const embedImageJob = defineJob({
   name: "embed-image",
   version: 1,
   payload: z.object({ imageId: z.uuid(), modelVersionId: z.uuid() }),
+});
+
+/**
+ * One image of an automatic pass (semi- or fully automatic): the pass row (`Job`) holds the stage,
+ * parameters and model version, so the payload only names the work item.
+ */
+export const autoPassImageJob = defineJob({
+  queue: "auto",
+  name: "auto-pass-image",
+  version: 1,
+  payload: z.object({ jobId: z.uuid(), imageId: z.uuid() }),
 });
 
 export class PayloadError extends Error {

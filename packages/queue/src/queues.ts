@@ -2,7 +2,15 @@ import { env } from "@sas/config";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "./connection";
-import { embedImageJob, type JobDefinition, jobName, parsePayload, type QueueName, queueNames } from "./jobs";
+import {
+  autoPassImageJob,
+  embedImageJob,
+  type JobDefinition,
+  jobName,
+  parsePayload,
+  type QueueName,
+  queueNames,
+} from "./jobs";
 
 /** Retries with exponential backoff by default: a transient failure should not need a human. */
 export const defaultJobOptions: JobsOptions = {
@@ -56,6 +64,42 @@ export async function enqueueEmbedding(
     { imageId, modelVersionId },
     { jobId: `embed-${imageId}-${modelVersionId}`, ...(priority ? { priority } : {}) },
   );
+}
+
+/** The BullMQ job id of one image of a pass: adding it again while the job is kept is a no-op. */
+export const passImageJobId = (jobId: string, imageId: string) => `pass-${jobId}-${imageId}`;
+
+/**
+ * Fewer tries than the default: an image that fails three times (each a full inference) is reported as
+ * failed in the pass instead of holding a worker for minutes more.
+ */
+const passImageJobOptions: JobsOptions = { attempts: 3, backoff: { type: "exponential", delay: 5000 } };
+
+/**
+ * Queues one job per image of a pass. Job ids come from (pass, image), so queueing a pass twice (a retry
+ * of the start call, or a resume) never runs an image twice at once.
+ */
+export async function enqueuePassImages(jobId: string, imageIds: readonly string[]): Promise<string[]> {
+  const name = jobName(autoPassImageJob);
+  const jobs = await queue(autoPassImageJob.queue).addBulk(
+    imageIds.map((imageId) => ({
+      name,
+      data: parsePayload(autoPassImageJob, { jobId, imageId }),
+      opts: { ...passImageJobOptions, jobId: passImageJobId(jobId, imageId) },
+    })),
+  );
+  return jobs.map((job) => job.id ?? "");
+}
+
+/**
+ * Removes a pass's jobs that no worker holds (waiting, delayed, finished). A job a worker is running is
+ * locked and stays: its handler sees the cancelled pass and stops. Returns how many were removed.
+ */
+export async function removePassImageJobs(jobId: string, imageIds: readonly string[]): Promise<number> {
+  const q = queue(autoPassImageJob.queue);
+  let removed = 0;
+  for (const imageId of imageIds) removed += await q.remove(passImageJobId(jobId, imageId));
+  return removed;
 }
 
 export async function queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
