@@ -1,3 +1,4 @@
+export * from "./amg";
 export * from "./browser-decoder";
 export * from "./browser-model";
 export * from "./float16";

@@ -1,0 +1,144 @@
+import { upscaleLowResLogits } from "../upscale";
+import { isBoxNearCropEdge, type MaskBoxXYXY, uncropBox } from "./boxes";
+import type { CropBoxXYXY } from "./crop-boxes";
+import type { FilterCounts } from "./filter-counts";
+import { LOW_RES_AREA, lowResStabilityScore, lowResValidSize } from "./low-res";
+import { type MaskPatch, shiftPatch, thresholdToPatch } from "./mask-patch";
+import { nonMaxSuppression } from "./nms";
+import type { AutoMaskParams } from "./params";
+
+/** A mask that survived the filters so far; patch, box and point share one frame (crop, then image). */
+export interface Proposal {
+  patch: MaskPatch;
+  /** SAM's inclusive mask box. */
+  box: MaskBoxXYXY;
+  area: number;
+  predictedIou: number;
+  /** SAM's stability score, on the full-resolution logits (what SAM filters and reports). */
+  stabilityScore: number;
+  point: [number, number];
+  cropBox: CropBoxXYXY;
+}
+
+/** The crop being processed and the image it belongs to. */
+export interface CropFrame {
+  cropBox: CropBoxXYXY;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+/** Mask tokens per point in the decoder output; SAM's multimask output is tokens 1-3 (0 is the single mask). */
+const TOKENS = 4;
+const MULTIMASK_TOKENS = [1, 2, 3] as const;
+
+/**
+ * How far below the stability threshold a candidate's low-res score may be and still be upsampled for
+ * SAM's exact (full-resolution) test. The low-res score is the same ratio on a 16x coarser grid, so it
+ * wobbles around the exact one, mostly for small masks; this margin makes the cheap pre-test reject only
+ * candidates that the exact test would reject too (measured on the model; see the auto-mask test notes).
+ */
+export const LOW_RES_STABILITY_MARGIN = 0.05;
+
+export type BatchFilterParams = Pick<
+  AutoMaskParams,
+  "predIouThresh" | "stabilityScoreThresh" | "stabilityScoreOffset"
+>;
+
+/**
+ * SAM's `_process_batch` on one decoder run's low-res outputs, for n points of one crop:
+ * 1. the three multimask candidates per point, in SAM's order (point-major), are the candidates;
+ * 2. predicted IoU strictly above `predIouThresh` (skipped when it is 0, as in SAM);
+ * 3. stability: first a pre-test on the valid region of the 256x256 logits (`lowResValidSize`), free of any
+ *    upsampling, at `stabilityScoreThresh - LOW_RES_STABILITY_MARGIN`; the survivors are upsampled to the
+ *    crop size exactly as SAM's postprocessing (`upscaleLowResLogits`) and pass SAM's own test there,
+ *    score >= thresh (both skipped when the threshold is 0, as in SAM);
+ * 4. threshold at 0, SAM's inclusive box; drop masks whose box is near a crop edge that is not an image
+ *    edge (`isBoxNearCropEdge`). An empty mask is dropped here too: SAM's stability is NaN for it, which
+ *    fails any threshold, and an empty mask cannot be stored.
+ * Counts of what is left after each step are added to `counts`. Proposals stay in the crop's frame.
+ */
+export function batchProposals(
+  decoded: { lowResLogits: Float32Array; iou: Float32Array },
+  points: Float32Array,
+  frame: CropFrame,
+  params: BatchFilterParams,
+  counts: FilterCounts,
+): Proposal[] {
+  const n = points.length / 2;
+  if (decoded.iou.length !== n * TOKENS || decoded.lowResLogits.length !== n * TOKENS * LOW_RES_AREA) {
+    throw new RangeError(
+      `decoder returned ${decoded.iou.length} IoUs and ${decoded.lowResLogits.length} logits for ${n} points`,
+    );
+  }
+  const [cx0, cy0, cx1, cy1] = frame.cropBox;
+  const cropW = cx1 - cx0;
+  const cropH = cy1 - cy0;
+  const valid = lowResValidSize(cropW, cropH);
+  const checkStability = params.stabilityScoreThresh > 0;
+  const preThreshold = params.stabilityScoreThresh - LOW_RES_STABILITY_MARGIN;
+  const out: Proposal[] = [];
+  for (let p = 0; p < n; p++) {
+    for (const token of MULTIMASK_TOKENS) {
+      const k = p * TOKENS + token;
+      counts.candidates++;
+      const predictedIou = decoded.iou[k]!;
+      if (params.predIouThresh > 0 && !(predictedIou > params.predIouThresh)) continue;
+      counts.predIou++;
+      const offset = k * LOW_RES_AREA;
+      if (checkStability) {
+        const rough = lowResStabilityScore(
+          decoded.lowResLogits,
+          offset,
+          valid.width,
+          valid.height,
+          params.stabilityScoreOffset,
+        );
+        if (!(rough >= preThreshold)) continue;
+      }
+      const logits = upscaleLowResLogits(decoded.lowResLogits, cropW, cropH, offset);
+      const t = thresholdToPatch(logits, cropW, cropH, params.stabilityScoreOffset);
+      if (checkStability && !(t.stabilityScore >= params.stabilityScoreThresh)) continue;
+      counts.stability++;
+      if (t.area === 0) continue;
+      if (isBoxNearCropEdge(t.box, frame.cropBox, frame.imageWidth, frame.imageHeight)) continue;
+      counts.cropEdge++;
+      out.push({
+        patch: t.patch,
+        box: t.box,
+        area: t.area,
+        predictedIou,
+        stabilityScore: t.stabilityScore,
+        point: [points[2 * p]!, points[2 * p + 1]!],
+        cropBox: frame.cropBox,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The end of SAM's `_process_crop`: box NMS within the crop (scores = predicted IoU, threshold
+ * `boxNmsThresh`), then boxes, points and masks moved from the crop's frame to the image's.
+ */
+export function finishCrop(
+  proposals: readonly Proposal[],
+  cropBox: CropBoxXYXY,
+  boxNmsThresh: number,
+  counts: FilterCounts,
+): Proposal[] {
+  const keep = nonMaxSuppression(
+    proposals.map((p) => p.box),
+    proposals.map((p) => p.predictedIou),
+    boxNmsThresh,
+  );
+  counts.boxNms += keep.length;
+  return keep.map((i) => {
+    const p = proposals[i]!;
+    return {
+      ...p,
+      patch: shiftPatch(p.patch, cropBox[0], cropBox[1]),
+      box: uncropBox(p.box, cropBox),
+      point: [p.point[0] + cropBox[0], p.point[1] + cropBox[1]],
+    };
+  });
+}
