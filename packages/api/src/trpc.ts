@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SessionUser, sessionUser } from "@sas/auth";
 import { type Logger, logger } from "@sas/config";
-import { type PrismaClient, prisma, type Role } from "@sas/db";
+import { MaskDomainError, type PrismaClient, prisma, type Role } from "@sas/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
@@ -41,6 +41,30 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * The one place where the domain's refusals become tRPC errors, with the same code and message. A
+ * version conflict keeps its current version as the cause, which the formatter above copies to
+ * `error.data.currentVersion` (the browser outbox reads it there).
+ */
+export function domainErrorToTRPC(error: MaskDomainError): TRPCError {
+  return new TRPCError({
+    code: error.code,
+    message: error.message,
+    cause:
+      error.currentVersion === undefined
+        ? error
+        : new VersionConflictError(error.message, error.currentVersion),
+  });
+}
+
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof MaskDomainError) {
+    return { ...result, error: domainErrorToTRPC(result.error.cause) };
+  }
+  return result;
+});
+
 const timed = t.middleware(async ({ ctx, path, type, next }) => {
   const started = performance.now();
   const result = await next();
@@ -49,7 +73,7 @@ const timed = t.middleware(async ({ ctx, path, type, next }) => {
 });
 
 /** Anyone, signed in or not: only for procedures that reveal nothing about projects or people. */
-export const publicProcedure = t.procedure.use(timed);
+export const publicProcedure = t.procedure.use(domainErrors).use(timed);
 
 /** Signed-in, active users. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

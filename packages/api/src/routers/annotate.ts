@@ -1,22 +1,18 @@
-import type { SessionUser } from "@sas/auth";
-import { modelVersionForProject, Prisma, type PrismaClient } from "@sas/db";
+import {
+  deleteMask,
+  imageMaskViews,
+  type MaskView,
+  modelVersionForProject,
+  restoreMask,
+  saveManualMask,
+  updateMask,
+} from "@sas/db";
 import { cocoRleSchema } from "@sas/sa1b";
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { assertCanViewImage } from "../access";
 import { announcedProcedure } from "../announced";
-import { maskEvents } from "../services/mask-events";
-import {
-  assertRleFitsImage,
-  conflict,
-  type MaskView,
-  maskGeometry,
-  maskView,
-  maskViewSelect,
-  rleJson,
-  staleVersion,
-  toMaskView,
-} from "../services/masks";
+import { type MaskEvent, maskEvents } from "../services/mask-events";
+import { assertCanViewMask } from "../services/masks";
 import { canReview } from "../services/review";
 import { protectedProcedure, router } from "../trpc";
 
@@ -92,76 +88,20 @@ const predictedIouSchema = z.number().min(-1).max(2).nullable();
 const stabilityScoreSchema = z.number().min(0).max(1).nullable();
 const pointCoordsSchema = z.array(xy).max(MAX_POINT_COORDS);
 
-export type MaskPrompt = z.infer<typeof promptSchema>;
-export type MaskTimingInput = z.infer<typeof timingSchema>;
-
-type Caller = Pick<SessionUser, "id" | "role">;
-
 /**
- * A mask the caller may change: it is on an image they can see (NOT_FOUND otherwise, as for images),
- * and it is theirs unless they manage the project (FORBIDDEN otherwise).
+ * A change to one mask (input `id`). Permission: the caller sees the mask's image (NOT_FOUND otherwise,
+ * as for a missing id); the mask domain then lets annotators change only their own masks and those of
+ * automatic passes, the project's managers and admins any (FORBIDDEN otherwise). Announced on success.
  */
-async function editableMask(db: PrismaClient, user: Caller, id: string) {
-  const mask = await db.mask.findUnique({
-    where: { id },
-    select: {
-      id: true,
-      authorId: true,
-      status: true,
-      version: true,
-      image: { select: { id: true, projectId: true, width: true, height: true } },
-    },
-  });
-  if (!mask) throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
-  let canManage: boolean;
-  try {
-    // The image's rule, not only the project's: annotators reach masks only on images assigned to them.
-    ({ canManage } = (await assertCanViewImage(db, user, mask.image.id)).access);
-  } catch (error) {
-    if (error instanceof TRPCError && error.code === "NOT_FOUND") {
-      throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
-    }
-    throw error;
-  }
-  if (!canManage && mask.authorId !== user.id) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "annotators may change only their own masks" });
-  }
-  return mask;
-}
-
-/**
- * Deletes or restores a mask read at `version`. A deleted mask changes only through a restore and a live
- * one becomes deleted only through a delete, so finding the target state at `version + 1` means this very
- * request already ran (a retry after a lost answer) and it is answered as done.
- */
-async function setDeleted(
-  db: PrismaClient,
-  user: Caller,
-  input: { id: string; version: number },
-  deleted: boolean,
-): Promise<MaskView> {
-  const mask = await editableMask(db, user, input.id);
-  const done = (m: { status: string; version: number }) =>
-    (m.status === "deleted") === deleted && m.version === input.version + 1;
-  if (done(mask)) return maskView(db, input.id);
-  const { count } = await db.mask.updateMany({
-    where: { id: input.id, version: input.version, status: deleted ? { not: "deleted" } : "deleted" },
-    data: { status: deleted ? "deleted" : "accepted", version: { increment: 1 } },
-  });
-  if (count === 0) {
-    const current = await db.mask.findUnique({
-      where: { id: input.id },
-      select: { status: true, version: true },
+const maskChange = (event: MaskEvent["type"]) =>
+  announcedProcedure(event)
+    .input(z.object({ id: z.uuid() }))
+    .use(async ({ ctx, input, next }) => {
+      const { access } = await assertCanViewMask(ctx.db, ctx.user, input.id);
+      return next({ ctx: { ...ctx, editor: { userId: ctx.user.id, canEditAll: access.canManage } } });
     });
-    // The retry of this same request, racing the check above.
-    if (current && done(current)) return maskView(db, input.id);
-    if (current && current.version === input.version) {
-      throw conflict(`the mask is ${deleted ? "already deleted" : "not deleted"}`, current.version);
-    }
-    throw await staleVersion(db, input.id, input.version);
-  }
-  return maskView(db, input.id);
-}
+
+const versionRef = z.object({ version: z.number().int().min(1) });
 
 export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */
@@ -170,11 +110,7 @@ export const annotateRouter = router({
     const [project, modelVersion, masks] = await Promise.all([
       ctx.db.project.findUniqueOrThrow({ where: { id: image.projectId }, select: { name: true } }),
       modelVersionForProject(ctx.db, image.projectId),
-      ctx.db.mask.findMany({
-        where: { imageId: image.id, status: { not: "deleted" } },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        select: maskViewSelect,
-      }),
+      imageMaskViews(ctx.db, image.id),
     ]);
     return {
       image: {
@@ -187,7 +123,7 @@ export const annotateRouter = router({
       },
       projectName: project.name,
       modelVersionId: modelVersion?.id ?? null,
-      masks: masks.map(toMaskView),
+      masks,
       canEditAll: access.canManage,
       canReview: canReview(access),
     };
@@ -196,6 +132,7 @@ export const annotateRouter = router({
   /**
    * Accepts a mask made on the annotation page, with its timing. The id comes from the client, so a save
    * retried after a lost response returns the stored mask instead of making a second one.
+   * Permission: the caller sees the image.
    */
   saveMask: announcedProcedure("saved")
     .input(
@@ -212,62 +149,8 @@ export const annotateRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }): Promise<MaskView> => {
-      const { image } = await assertCanViewImage(ctx.db, ctx.user, input.imageId);
-
-      const retried = async (): Promise<MaskView | null> => {
-        const existing = await ctx.db.mask.findUnique({
-          where: { id: input.id },
-          select: { authorId: true, imageId: true },
-        });
-        if (!existing) return null;
-        if (existing.authorId !== ctx.user.id || existing.imageId !== input.imageId) {
-          throw conflict("a different mask already has this id");
-        }
-        return maskView(ctx.db, input.id);
-      };
-      const earlier = await retried();
-      if (earlier) return earlier;
-
-      assertRleFitsImage(input.rle, image);
-      const { area, bbox } = maskGeometry(input.rle);
-      const modelVersion = await modelVersionForProject(ctx.db, image.projectId);
-      const rle = rleJson(input.rle);
-      try {
-        return await ctx.db.$transaction(async (tx) => {
-          await tx.mask.create({
-            data: {
-              id: input.id,
-              imageId: image.id,
-              rle,
-              bbox,
-              area,
-              predictedIou: input.predictedIou,
-              stabilityScore: input.stabilityScore,
-              pointCoords: input.pointCoords,
-              prompts: input.prompts,
-              // SA-1B's crop_box for a mask made on the whole image.
-              cropBox: [0, 0, image.width, image.height],
-              source: "manual",
-              stage: "assisted_manual",
-              modelVersionId: modelVersion?.id ?? null,
-              authorId: ctx.user.id,
-              label: input.label,
-              status: "accepted",
-            },
-          });
-          await tx.maskTiming.create({
-            data: { maskId: input.id, annotatorId: ctx.user.id, ...input.timing },
-          });
-          return maskView(tx, input.id);
-        });
-      } catch (error) {
-        // Two copies of the same save racing: the primary key picks one; the other answers as a retry.
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-          const winner = await retried();
-          if (winner) return winner;
-        }
-        throw error;
-      }
+      await assertCanViewImage(ctx.db, ctx.user, input.imageId);
+      return saveManualMask(ctx.db, { userId: ctx.user.id }, input);
     }),
 
   /**
@@ -275,11 +158,9 @@ export const annotateRouter = router({
    * people editing from the same read exactly one wins and the other gets CONFLICT with the current
    * version. `timing` is added to the stored timing (the extra work spent editing).
    */
-  updateMask: announcedProcedure("updated")
+  updateMask: maskChange("updated")
     .input(
-      z.object({
-        id: z.uuid(),
-        version: z.number().int().min(1),
+      versionRef.extend({
         label: labelSchema.optional(),
         rle: rleInput.optional(),
         prompts: promptsSchema.optional(),
@@ -289,61 +170,21 @@ export const annotateRouter = router({
         timing: timingSchema.optional(),
       }),
     )
-    .mutation(async ({ ctx, input }): Promise<MaskView> => {
-      const mask = await editableMask(ctx.db, ctx.user, input.id);
-      let geometry: { rle: Prisma.InputJsonObject; area: number; bbox: number[] } | null = null;
-      if (input.rle) {
-        assertRleFitsImage(input.rle, mask.image);
-        geometry = { rle: rleJson(input.rle), ...maskGeometry(input.rle) };
-      }
-      const { timing } = input;
-      const updated = await ctx.db.$transaction(async (tx) => {
-        const { count } = await tx.mask.updateMany({
-          where: { id: input.id, version: input.version, status: { not: "deleted" } },
-          data: {
-            version: { increment: 1 },
-            ...(input.label === undefined ? {} : { label: input.label }),
-            ...(input.prompts === undefined ? {} : { prompts: input.prompts }),
-            ...(input.pointCoords === undefined ? {} : { pointCoords: input.pointCoords }),
-            ...(input.predictedIou === undefined ? {} : { predictedIou: input.predictedIou }),
-            ...(input.stabilityScore === undefined ? {} : { stabilityScore: input.stabilityScore }),
-            ...(geometry ?? {}),
-          },
-        });
-        if (count === 0) return null;
-        if (timing) {
-          await tx.maskTiming.upsert({
-            where: { maskId: input.id },
-            create: { maskId: input.id, annotatorId: ctx.user.id, ...timing },
-            update: {
-              finishedAt: timing.finishedAt,
-              activeMs: { increment: timing.activeMs },
-              clicks: { increment: timing.clicks },
-              boxes: { increment: timing.boxes },
-              brushStrokes: { increment: timing.brushStrokes },
-              undos: { increment: timing.undos },
-            },
-          });
-        }
-        return maskView(tx, input.id);
-      });
-      if (!updated) throw await staleVersion(ctx.db, input.id, input.version);
-      return updated;
-    }),
+    .mutation(({ ctx, input }): Promise<MaskView> => updateMask(ctx.db, ctx.editor, input)),
 
   /**
    * Soft-deletes a mask the caller read at `version` (status `deleted`, version + 1; the row stays for
    * statistics and audit). Repeating a delete that already happened from that same version answers with
    * the deleted mask; any other version mismatch is a CONFLICT.
    */
-  deleteMask: announcedProcedure("deleted")
-    .input(z.object({ id: z.uuid(), version: z.number().int().min(1) }))
-    .mutation(({ ctx, input }) => setDeleted(ctx.db, ctx.user, input, true)),
+  deleteMask: maskChange("deleted")
+    .input(versionRef)
+    .mutation(({ ctx, input }): Promise<MaskView> => deleteMask(ctx.db, ctx.editor, input)),
 
   /** Undoes a delete (the mask becomes `accepted` again, version + 1); same rules as deleteMask. */
-  restoreMask: announcedProcedure("restored")
-    .input(z.object({ id: z.uuid(), version: z.number().int().min(1) }))
-    .mutation(({ ctx, input }) => setDeleted(ctx.db, ctx.user, input, false)),
+  restoreMask: maskChange("restored")
+    .input(versionRef)
+    .mutation(({ ctx, input }): Promise<MaskView> => restoreMask(ctx.db, ctx.editor, input)),
 
   /**
    * Live changes to the masks of an image the caller may view (server-sent events): saves, edits,

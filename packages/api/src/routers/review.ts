@@ -1,21 +1,10 @@
-import { audit, type Prisma } from "@sas/db";
-import { rleIoU } from "@sas/sa1b";
-import { TRPCError } from "@trpc/server";
+import { type MaskView, reviewMask } from "@sas/db";
 import { z } from "zod";
-import { assertCanViewImage, projectProcedure } from "../access";
+import { projectProcedure } from "../access";
 import { announcedProcedure } from "../announced";
-import {
-  assertRleFitsImage,
-  type MaskView,
-  maskGeometry,
-  maskView,
-  rleJson,
-  staleVersion,
-} from "../services/masks";
+import { assertCanViewMask } from "../services/masks";
 import { assertCanReview, GOOD_MASK_IOU } from "../services/review";
 import { router } from "../trpc";
-
-const storedRle = z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string() });
 
 const decisionInput = z.discriminatedUnion("decision", [
   z.object({ decision: z.literal("approved"), reason: z.string().trim().max(1000).default("") }),
@@ -30,73 +19,27 @@ const decisionInput = z.discriminatedUnion("decision", [
   }),
 ]);
 
+/**
+ * A review of one mask (input `maskId`). Permission: the caller sees the mask's image (NOT_FOUND
+ * otherwise, as for a missing id) and reviews in its project (managers, reviewers, admins).
+ */
+const maskReview = announcedProcedure("reviewed")
+  .input(z.object({ maskId: z.uuid() }))
+  .use(async ({ ctx, input, next }) => {
+    const { access } = await assertCanViewMask(ctx.db, ctx.user, input.maskId);
+    assertCanReview(access);
+    return next();
+  });
+
 export const reviewRouter = router({
   /**
    * A reviewer's decision on a mask read at `version`: approve, reject (with a reason) or correct (a new
    * RLE). A correction keeps the original in the review row with IoU(original, corrected). Optimistic
    * concurrency as for edits: a stale version is a CONFLICT and nothing is written.
    */
-  decide: announcedProcedure("reviewed")
-    .input(z.object({ maskId: z.uuid(), version: z.number().int().min(1) }).and(decisionInput))
-    .mutation(async ({ ctx, input }): Promise<MaskView> => {
-      const mask = await ctx.db.mask.findUnique({
-        where: { id: input.maskId },
-        select: { id: true, rle: true, status: true, imageId: true },
-      });
-      if (!mask) throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
-      // Someone who may not see the image learns nothing about its masks: NOT_FOUND, as for a missing id.
-      const { image, access } = await assertCanViewImage(ctx.db, ctx.user, mask.imageId).catch(
-        (error: unknown) => {
-          if (error instanceof TRPCError && error.code === "NOT_FOUND") {
-            throw new TRPCError({ code: "NOT_FOUND", message: "mask not found" });
-          }
-          throw error;
-        },
-      );
-      assertCanReview(access);
-      if (mask.status === "deleted")
-        throw new TRPCError({ code: "CONFLICT", message: "the mask was deleted" });
-
-      let corrected: { data: Prisma.MaskUpdateManyMutationInput; iou: number } | null = null;
-      if (input.decision === "corrected") {
-        assertRleFitsImage(input.rle, image);
-        const { area, bbox } = maskGeometry(input.rle);
-        const iou = rleIoU(storedRle.parse(mask.rle), input.rle);
-        corrected = { data: { rle: rleJson(input.rle), area, bbox }, iou };
-      }
-      const updated = await ctx.db.$transaction(async (tx) => {
-        const { count } = await tx.mask.updateMany({
-          where: { id: mask.id, version: input.version, status: { not: "deleted" } },
-          data: {
-            ...corrected?.data,
-            status: input.decision === "rejected" ? "rejected" : "accepted",
-            reviewDecision: input.decision,
-            version: { increment: 1 },
-          },
-        });
-        if (count === 0) return null;
-        await tx.maskReview.create({
-          data: {
-            maskId: mask.id,
-            reviewerId: ctx.user.id,
-            decision: input.decision,
-            reason: input.reason,
-            ...(corrected ? { originalRle: mask.rle as Prisma.InputJsonValue, iou: corrected.iou } : {}),
-          },
-        });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          action: "mask.reviewed",
-          targetType: "mask",
-          targetId: mask.id,
-          projectId: image.projectId,
-          details: { decision: input.decision, ...(corrected ? { iou: corrected.iou } : {}) },
-        });
-        return maskView(tx, mask.id);
-      });
-      if (!updated) throw await staleVersion(ctx.db, mask.id, input.version);
-      return updated;
-    }),
+  decide: maskReview
+    .input(z.object({ version: z.number().int().min(1) }).and(decisionInput))
+    .mutation(({ ctx, input }): Promise<MaskView> => reviewMask(ctx.db, { userId: ctx.user.id }, input)),
 
   /** Images of the project with masks nobody has reviewed yet, oldest first, for the review queue. */
   queue: projectProcedure("view")

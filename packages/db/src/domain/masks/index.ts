@@ -1,4 +1,6 @@
 export * from "./automatic";
 export * from "./errors";
 export * from "./geometry";
+export * from "./review";
 export * from "./view";
+export * from "./writes";

@@ -1,7 +1,7 @@
 import { createMask, encodeMask, maskArea, maskExtent } from "@sas/sa1b";
-import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { assertRleFitsImage, maskGeometry } from "./masks";
+import { MaskDomainError } from "./errors";
+import { assertRleFitsImage, maskGeometry } from "./geometry";
 
 describe("maskGeometry", () => {
   it("gives a one-pixel mask SAM's zero-size box", () => {
@@ -29,8 +29,20 @@ describe("maskGeometry", () => {
     }
   });
 
+  it("refuses malformed counts as a bad request", () => {
+    const error = (() => {
+      try {
+        maskGeometry({ size: [4, 4], counts: "5" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(MaskDomainError);
+    expect((error as MaskDomainError).code).toBe("BAD_REQUEST");
+  });
+
   it("refuses an empty mask", () => {
-    expect(() => maskGeometry(encodeMask(createMask(4, 4)))).toThrow(TRPCError);
+    expect(() => maskGeometry(encodeMask(createMask(4, 4)))).toThrow(MaskDomainError);
   });
 });
 
