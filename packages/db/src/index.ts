@@ -5,6 +5,7 @@ export * from "./domain/embeddings";
 export * from "./domain/images";
 export * from "./domain/masks/index";
 export * from "./domain/model-versions";
+export * from "./domain/passes";
 export * from "./domain/projects";
 export * from "./domain/users";
 export * from "./generated/prisma/client";

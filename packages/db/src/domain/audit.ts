@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   "assignment.reassigned",
   "mask.reviewed",
   "pass.started",
+  "pass.cancelled",
   "export.created",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
