@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { logger, repoRoot, resetEnvCache } from "@sas/config";
-import { disconnectPrisma, prisma } from "@sas/db";
+import { cancelPass, createPass, disconnectPrisma, prisma } from "@sas/db";
 import { closeQueues } from "@sas/queue";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,6 +141,20 @@ function saveMaskInput(w: PersonaWorld) {
   };
 }
 
+/** A pass of the project that is already cancelled: `pass.get` and `pass.cancel` target it. */
+let cancelledPassId = "";
+async function ensureCancelledPass(w: PersonaWorld) {
+  if (cancelledPassId) return;
+  const admin = { id: w.users.admin.id };
+  const pass = await createPass(prisma(), admin, {
+    projectId: w.projectId,
+    imageIds: [w.images.assigned],
+    stage: "semi_automatic",
+  });
+  await cancelPass(prisma(), admin, pass.id);
+  cancelledPassId = pass.id;
+}
+
 const procedureRules: Record<string, ProcedureRule> = {
   "admin.queues": { input: () => undefined, expect: adminsOnly },
   // Without a job id it retries whatever failed in the queue: nothing, in this test's Redis database.
@@ -165,6 +179,17 @@ const procedureRules: Record<string, ProcedureRule> = {
 
   "health.check": { input: () => undefined, expect: everyone },
   "me.get": { input: () => undefined, expect: everyone },
+
+  "pass.defaults": { input: () => ({ stage: "semi_automatic" }), expect: adminsOnly },
+  // An image of no project: admins get past the checks to the BAD_REQUEST, and nothing is queued.
+  "pass.start": {
+    input: (w) => ({ projectId: w.projectId, stage: "fully_automatic", imageIds: [randomUUID()] }),
+    expect: adminsOnly,
+  },
+  "pass.list": { input: (w) => ({ projectId: w.projectId }), expect: adminsOnly },
+  "pass.get": { before: ensureCancelledPass, input: () => ({ id: cancelledPassId }), expect: adminsOnly },
+  // Cancelling a cancelled pass changes nothing and answers its summary.
+  "pass.cancel": { before: ensureCancelledPass, input: () => ({ id: cancelledPassId }), expect: adminsOnly },
 
   // Every member sees the project; what each sees inside it is checked in "visibility" below.
   "image.counts": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },

@@ -4,6 +4,7 @@ import { annotateRouter } from "./routers/annotate";
 import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
 import { meRouter } from "./routers/me";
+import { passRouter } from "./routers/pass";
 import { projectRouter } from "./routers/project";
 import { reviewRouter } from "./routers/review";
 import { usersRouter } from "./routers/users";
@@ -16,6 +17,7 @@ export const appRouter = router({
   health: healthRouter,
   image: imageRouter,
   me: meRouter,
+  pass: passRouter,
   project: projectRouter,
   users: usersRouter,
   review: reviewRouter,
