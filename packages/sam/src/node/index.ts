@@ -1,3 +1,4 @@
+export * from "./auto-mask";
 export * from "./browser-decoder";
 export * from "./decode-image";
 export * from "./model-files";

@@ -256,6 +256,26 @@ export class NodeSam {
     });
   }
 
+  /**
+   * All four mask tokens' 256x256 logits ([B,4,256,256] flattened) and IoU predictions ([B,4]) for a batch
+   * of prompts, nothing else: only the low-res outputs are fetched, so ORT skips the upscaling to the
+   * image size entirely (the automatic pass upsamples just the candidates that survive its filters).
+   */
+  async decodeLowResBatch(
+    embedding: ImageEmbedding,
+    prompts: readonly SamPrompt[],
+  ): Promise<{ lowResLogits: Float32Array; iou: Float32Array }> {
+    const feeds = promptsToBatchFeeds(prompts, embedding.imageWidth, embedding.imageHeight, {
+      zeroMask: this.zeroMask,
+    });
+    const { lowResMasks, iouPredictions } = MULTIMASK_OUTPUTS;
+    const out = await this.decoder.run(this.feedsFor(embedding, feeds), [lowResMasks, iouPredictions]);
+    return {
+      lowResLogits: floatData(out[lowResMasks], lowResMasks),
+      iou: floatData(out[iouPredictions], iouPredictions),
+    };
+  }
+
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.decoder.release()]);
   }
