@@ -18,6 +18,7 @@
  */
 import { deriveBrowserDecoder } from "./browser-decoder";
 import type { DecoderDerivation } from "./browser-model";
+import { rewriteForCpu } from "./graph-batch-cpu";
 import { MULTIMASK_OUTPUTS } from "./multimask";
 import {
   extractGraph,
@@ -103,8 +104,8 @@ function batchHeadFold(model: ParsedModel): ParsedModel {
   if (h.t1.inputs[0] !== h.a1Rows.outputs[0] || h.u.inputs[0] !== h.a2Rows.outputs[0])
     throw new BatchDecoderDerivationError("the head fold's Gemms do not read its row reshapes");
   const t = (s: string) => `${PREFIX}${HEAD_FOLD}/${s}`;
-  // the mean column [B, 4096, 1] (first non-probability input of a1) gives the batch's shape for the ones
-  const meanColumn = h.a1.inputs[1]!;
+  // the batch size B, from the layer 0 attention probabilities [B, 4096, tokens x heads]
+  const probs = h.a1.inputs[0]!;
   // per prompt [values x W; constant rows]: the values stay [B, tokens x heads, 256] (not flattened into
   // rows of one matrix) and the constant rows are expanded to the batch; concatenated along the rows
   const batchRhs = (rows: OnnxNode, product: OnnxNode, concat: OnnxNode, name: string) => {
@@ -129,15 +130,15 @@ function batchHeadFold(model: ParsedModel): ParsedModel {
   ];
   return withAdditions(model, {
     nodes: [
-      opNode("Shape", t("batch_column_shape"), [meanColumn], [t("batch_column_shape_out")]),
-      opNode("Expand", t("ones"), [ones, t("batch_column_shape_out")], [t("ones_out")]),
-      // [B, 1, 1]
+      opNode("Shape", t("probs_shape"), [probs], [t("probs_shape_out")]),
       opNode(
         "Slice",
         t("batch_size"),
-        [t("batch_column_shape_out"), t("zero"), t("one"), t("zero")],
+        [t("probs_shape_out"), t("zero"), t("one"), t("zero")],
         [t("batch_size_out")],
       ),
+      // [B, 1, 1]: the ones column [1, 4096, 1] and the constant rows expanded to the batch
+      opNode("Expand", t("ones"), [ones, t("batch_shape_out")], [t("ones_out")]),
       opNode(
         "Concat",
         t("batch_shape"),
@@ -174,9 +175,10 @@ function batchHeadFold(model: ParsedModel): ParsedModel {
 }
 
 /** Makes a `click` model (see `deriveBrowserDecoder`) batch-capable; see the module comment. */
-export function batchClickModel(click: Uint8Array): Uint8Array {
+export function batchClickModel(click: Uint8Array, options: { cpuRewrites?: boolean } = {}): Uint8Array {
   let model = parseModel(click);
   model = batchHeadFold(model);
+  if (options.cpuRewrites ?? true) model = rewriteForCpu(model);
   const B = POINT_BATCH_DIM;
   const inputs = model.inputs.map((info) => {
     const elemType = info.elemType ?? ONNX_FLOAT;
@@ -217,7 +219,7 @@ export type BatchPointDecoderPart = (typeof BATCH_POINT_DECODER_PARTS)[number];
 
 /** See `deriveBatchPointDecoder`. Bump the version whenever that function's output bytes change. */
 export const BATCH_POINT_DECODER_DERIVATION: DecoderDerivation<BatchPointDecoderPart> = {
-  name: "decoder-batch-points-v1",
+  name: "decoder-batch-points-v2",
   parts: BATCH_POINT_DECODER_PARTS,
   derive: (stock) => {
     const { prepare, click } = deriveBatchPointDecoder(stock);

@@ -1,0 +1,148 @@
+/**
+ * Rewrites of the batched `click` model (`graph-batch.ts`) for onnxruntime-node's CPU kernels, where a
+ * batch of prompts makes every per-prompt image-sized tensor ([B, 4096, 256], [B, 16384, 64]) stream
+ * through memory once per elementwise op: fewer passes over them is what speeds the decoder up.
+ *
+ * - The image-token norms that `rewriteImageTokenNorms` wrote out as nine elementary ops (faster in
+ *   ORT-web's WASM) go back to one `LayerNormalization`, whose optional Mean and InvStdDev outputs give the
+ *   per-row mean and std that the head fold (`graph-head-fold.ts`) reads (std = 1 / InvStdDev).
+ * - The head's norm of the (already centred, see `foldHeadProjection`) upscaled pixels becomes one
+ *   `LayerNormalization` too: its mean subtraction takes away a mean that is zero in exact arithmetic.
+ * - The image-to-token attentions' output bias b is folded into the per-prompt values: each head's
+ *   softmax row sums to 1, so with H heads P (M + 1 b' / H) = P M + b', one pass fewer per attention.
+ * Same math; only float rounding changes (logits stay within ~1e-3 of the stock decoder, as tested).
+ */
+import {
+  constantFloats,
+  floatTensorInitializer,
+  type OnnxNode,
+  opNode,
+  type ParsedModel,
+  withAdditions,
+} from "./onnx-graph";
+import type { ProtoField } from "./protobuf";
+
+const PREFIX = "/batch_cpu";
+
+function byName(model: ParsedModel): Map<string, OnnxNode> {
+  return new Map(model.nodes.map((n) => [n.name, n]));
+}
+
+/** An elementary norm chain ending in `shifted` (Add) after `scaled` (Mul) whose first node is `first`. */
+interface NormChain {
+  input: string;
+  scale: string;
+  bias: string;
+  epsilon: number;
+  output: string;
+  /** Its per-row mean and sqrt(var + eps), when the chain exposes them. */
+  mean?: string;
+  std?: string;
+}
+
+/** `/token_normN/…` chains (see `rewriteImageTokenNorms`). */
+function tokenNormChains(model: ParsedModel): NormChain[] {
+  const nodes = byName(model);
+  const chains: NormChain[] = [];
+  for (const shifted of model.nodes) {
+    const m = /^(\/token_norm\d+)\/shifted$/.exec(shifted.name);
+    if (!m || shifted.opType !== "Add") continue;
+    const p = m[1]!;
+    const mean = nodes.get(`${p}/mean`);
+    const std = nodes.get(`${p}/std`);
+    const scaled = nodes.get(`${p}/scaled`);
+    const eps = constantFloats(model, `${p}/epsilon`);
+    if (mean?.opType !== "ReduceMean" || std?.opType !== "Sqrt" || scaled?.opType !== "Mul" || !eps) continue;
+    chains.push({
+      input: mean.inputs[0]!,
+      scale: scaled.inputs[1]!,
+      bias: shifted.inputs[1]!,
+      epsilon: eps.data[0]!,
+      output: shifted.outputs[0]!,
+      mean: mean.outputs[0]!,
+      std: std.outputs[0]!,
+    });
+  }
+  return chains;
+}
+
+/** The head norm written out by `foldHeadProjection` (`/head_fold/norm_…`). */
+function headNormChain(model: ParsedModel): NormChain | undefined {
+  const nodes = byName(model);
+  const squared = nodes.get("/head_fold/norm_squared");
+  const scaled = nodes.get("/head_fold/norm_scaled");
+  const shifted = nodes.get("/head_fold/norm_shifted");
+  const eps = constantFloats(model, "/head_fold/norm_epsilon");
+  if (squared?.opType !== "Mul" || scaled?.opType !== "Mul" || shifted?.opType !== "Add" || !eps)
+    return undefined;
+  return {
+    input: squared.inputs[0]!,
+    scale: scaled.inputs[1]!,
+    bias: shifted.inputs[1]!,
+    epsilon: eps.data[0]!,
+    output: shifted.outputs[0]!,
+  };
+}
+
+/** Every elementary token/head norm as one LayerNormalization (see the module comment). */
+export function fuseNorms(model: ParsedModel): ParsedModel {
+  const head = headNormChain(model);
+  const chains = [...tokenNormChains(model), ...(head ? [head] : [])];
+  const nodes: ProtoField[] = [];
+  const rewire = new Map<string, string>();
+  for (const [i, c] of chains.entries()) {
+    const t = (s: string) => `${PREFIX}/norm${i}/${s}`;
+    const outputs = c.mean ? [t("y"), t("mean"), t("inv_std")] : [t("y")];
+    const attributes = [
+      { name: "axis", int: -1 },
+      { name: "epsilon", float: c.epsilon },
+    ];
+    nodes.push(opNode("LayerNormalization", t("norm"), [c.input, c.scale, c.bias], outputs, attributes));
+    rewire.set(c.output, t("y"));
+    if (c.mean && c.std) {
+      nodes.push(opNode("Reciprocal", t("std"), [t("inv_std")], [t("std_out")]));
+      rewire.set(c.mean, t("mean"));
+      rewire.set(c.std, t("std_out"));
+    }
+  }
+  if (nodes.length === 0) return model;
+  return withAdditions(model, { nodes, initializers: [], rewire });
+}
+
+/** The image-to-token attentions' output bias folded into their values (see the module comment). */
+export function foldAttentionOutputBias(model: ParsedModel): ParsedModel {
+  const nodes: ProtoField[] = [];
+  const initializers: ProtoField[] = [];
+  const rewire = new Map<string, string>();
+  const named = byName(model);
+  for (const add of model.nodes) {
+    const m = /^(.*image_to_token\/reassoc)\/output$/.exec(add.name);
+    if (!m || add.opType !== "Add") continue;
+    const p = m[1]!;
+    const product = named.get(`${p}/p_m`);
+    const wo = constantFloats(model, `${p}/wo`);
+    const bias = constantFloats(model, add.inputs[1]!);
+    if (product?.opType !== "MatMul" || add.inputs[0] !== product.outputs[0] || !wo || !bias) continue;
+    const heads = wo.dims[0]!;
+    const t = (s: string) => `${PREFIX}${p}/${s}`;
+    initializers.push(
+      floatTensorInitializer(
+        t("bias_per_head"),
+        [bias.data.length],
+        bias.data.map((b) => b / heads),
+      ),
+    );
+    nodes.push(
+      opNode("Add", t("values"), [product.inputs[1]!, t("bias_per_head")], [t("values_out")]),
+      opNode("MatMul", t("output"), [product.inputs[0]!, t("values_out")], [t("output_out")]),
+    );
+    rewire.set(add.outputs[0]!, t("output_out"));
+  }
+  if (nodes.length === 0) return model;
+  return withAdditions(model, { nodes, initializers, rewire });
+}
+
+/** All of the above. */
+export function rewriteForCpu(model: ParsedModel): ParsedModel {
+  return foldAttentionOutputBias(fuseNorms(model));
+}
