@@ -24,6 +24,11 @@ export function AccountBar() {
           Users
         </Link>
       ) : null}
+      {me.data.role === "admin" ? (
+        <Link href="/admin/passes" data-testid="nav-passes">
+          Passes
+        </Link>
+      ) : null}
       {me.data.role === "admin" ? <Link href="/admin/queues">Queues</Link> : null}
       <span>
         {me.data.name} · <span className="role">{me.data.role}</span>

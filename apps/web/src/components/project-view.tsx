@@ -71,6 +71,13 @@ export function ProjectView({ projectId }: { projectId: string }) {
         </p>
         <h1>{project.name}</h1>
         {project.description ? <p className="lead">{project.description}</p> : null}
+        {summary.data.role === "admin" ? (
+          <p>
+            <Link href={`/admin/passes?project=${projectId}`} data-testid="project-passes-link">
+              Automatic passes
+            </Link>
+          </p>
+        ) : null}
       </header>
 
       <section className="card" aria-labelledby="counts-title">
