@@ -167,6 +167,12 @@ const procedureRules: Record<string, ProcedureRule> = {
     input: (w) => ({ id: w.masks.assigned, version: STALE_VERSION, label: "x" }),
     expect: assignedMaskEditors,
   },
+  // Others' manual masks stay their author's and the managers'; automatic ones (annotate.int.test.ts)
+  // are every viewer's to accept.
+  "annotate.acceptMask": {
+    input: (w) => ({ id: w.masks.assigned, version: STALE_VERSION }),
+    expect: assignedMaskEditors,
+  },
   "annotate.deleteMask": {
     input: (w) => ({ id: w.masks.assigned, version: STALE_VERSION }),
     expect: assignedMaskEditors,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { disconnectPrisma, prisma, type Role } from "@sas/db";
+import { disconnectPrisma, prisma, type Role, replaceAutomaticMasks } from "@sas/db";
 import { createMask, encodeMask } from "@sas/sa1b";
 import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -397,5 +397,141 @@ describe("annotate.image", () => {
     expect((await callerFor("admin").annotate.image({ imageId })).canEditAll).toBe(true);
     expect((await rejection(callerFor("outsider").annotate.image({ imageId }))).code).toBe("NOT_FOUND");
     expect((await rejection(callerFor(null).annotate.image({ imageId }))).code).toBe("UNAUTHORIZED");
+  });
+});
+
+describe("annotate.acceptMask and the masks of automatic passes", () => {
+  const timing = {
+    startedAt: new Date("2026-11-25T12:00:00Z"),
+    finishedAt: new Date("2026-11-25T12:00:02Z"),
+    activeMs: 1_500,
+    clicks: 0,
+    boxes: 0,
+    brushStrokes: 0,
+    undos: 0,
+  };
+
+  /** A semi-automatic pass's result on the test image, stored through the mask domain as a worker does. */
+  async function proposals(count: number) {
+    const db = prisma();
+    const job = await db.job.create({ data: { type: "semi_auto", params: {}, projectId } });
+    const passKey = randomUUID().replaceAll("-", "").padEnd(64, "0");
+    await db.$transaction((tx) =>
+      replaceAutomaticMasks(tx, {
+        imageId,
+        jobId: job.id,
+        passKey,
+        stage: "semi_automatic",
+        modelVersionId,
+        masks: Array.from({ length: count }, (_, i) => ({
+          rle: rect(i, i, i + 2, i + 2),
+          bbox: [i, i, 2, 2],
+          area: 9,
+          predictedIou: 0.96,
+          stabilityScore: 0.98,
+          pointCoords: [[i + 1, i + 1]],
+          cropBox: [0, 0, WIDTH, HEIGHT],
+        })),
+      }),
+    );
+    const rows = await db.mask.findMany({ where: { jobId: job.id }, orderBy: { createdAt: "asc" } });
+    return { jobId: job.id, ids: rows.map((r) => r.id) };
+  }
+
+  it("lets an annotator accept a proposal on their image, with timing, and answers a retry as done", async () => {
+    const { jobId, ids } = await proposals(1);
+    const id = ids[0]!;
+    const page = await callerFor("annotator").annotate.image({ imageId });
+    expect(page.masks.find((m) => m.id === id)).toMatchObject({
+      source: "semi_auto",
+      stage: "semi_automatic",
+      jobId,
+      status: "proposed",
+      version: 1,
+      authorId: null,
+    });
+
+    const accepted = await callerFor("annotator").annotate.acceptMask({ id, version: 1, timing });
+    expect(accepted).toMatchObject({
+      id,
+      status: "accepted",
+      version: 2,
+      source: "semi_auto",
+      stage: "semi_automatic",
+      jobId,
+      authorId: null,
+      activeMs: 1_500,
+    });
+    const stored = await prisma().maskTiming.findUniqueOrThrow({ where: { maskId: id } });
+    expect(stored).toMatchObject({ ...timing, annotatorId: users.annotator.id });
+    // The retry after a lost answer: the same mask, the timing not counted twice.
+    expect(await callerFor("annotator").annotate.acceptMask({ id, version: 1, timing })).toEqual(accepted);
+    expect((await prisma().maskTiming.findUniqueOrThrow({ where: { maskId: id } })).activeMs).toBe(1_500);
+  });
+
+  it("refuses a stale version with the current one, and anything that is not a proposal", async () => {
+    const { ids } = await proposals(2);
+    const [edited, deleted] = ids as [string, string];
+    const caller = callerFor("annotator2");
+    await caller.annotate.updateMask({ id: edited, version: 1, label: "dog" });
+    const stale = await rejection(caller.annotate.acceptMask({ id: edited, version: 1 }));
+    expect(stale.code).toBe("CONFLICT");
+    expect((stale.cause as VersionConflictError).currentVersion).toBe(2);
+    // An edit keeps it a proposal; accepting it from the edited version works.
+    const accepted = await caller.annotate.acceptMask({ id: edited, version: 2 });
+    expect([accepted.status, accepted.version, accepted.label]).toEqual(["accepted", 3, "dog"]);
+    const again = await rejection(caller.annotate.acceptMask({ id: edited, version: 3 }));
+    expect([again.code, again.message]).toEqual(["CONFLICT", "the mask is accepted, not a proposal"]);
+    expect((again.cause as VersionConflictError).currentVersion).toBe(3);
+
+    await caller.annotate.deleteMask({ id: deleted, version: 1 });
+    const gone = await rejection(caller.annotate.acceptMask({ id: deleted, version: 2 }));
+    expect([gone.code, gone.message]).toEqual(["CONFLICT", "the mask was deleted"]);
+    // A manual mask is never a proposal.
+    const manual = await callerFor("annotator").annotate.saveMask(saveInput());
+    const notProposal = await rejection(
+      callerFor("annotator").annotate.acceptMask({ id: manual.id, version: 1 }),
+    );
+    expect(notProposal.code).toBe("CONFLICT");
+  });
+
+  it("lets annotators edit and delete automatic masks, but not another person's manual mask", async () => {
+    const { ids } = await proposals(2);
+    const [fixed, removed] = ids as [string, string];
+    const fix = await callerFor("annotator2").annotate.updateMask({
+      id: fixed,
+      version: 1,
+      rle: rect(10, 10, 19, 19),
+      timing,
+    });
+    expect(fix).toMatchObject({
+      status: "proposed",
+      version: 2,
+      area: 100,
+      bbox: [10, 10, 9, 9],
+      authorId: null,
+    });
+    const deleted = await callerFor("annotator").annotate.deleteMask({ id: removed, version: 1 });
+    expect([deleted.status, deleted.version]).toEqual(["deleted", 2]);
+
+    const manual = await callerFor("annotator").annotate.saveMask(saveInput());
+    const forbidden = await rejection(
+      callerFor("annotator2").annotate.acceptMask({ id: manual.id, version: 1 }),
+    );
+    expect(forbidden.code).toBe("FORBIDDEN");
+    expect(
+      (
+        await rejection(
+          callerFor("annotator2").annotate.updateMask({ id: manual.id, version: 1, label: "x" }),
+        )
+      ).code,
+    ).toBe("FORBIDDEN");
+    // Nobody outside the project learns the mask exists.
+    expect((await rejection(callerFor("outsider").annotate.acceptMask({ id: fixed, version: 2 }))).code).toBe(
+      "NOT_FOUND",
+    );
+    expect(
+      (await rejection(callerFor("admin").annotate.acceptMask({ id: randomUUID(), version: 1 }))).code,
+    ).toBe("NOT_FOUND");
   });
 });

@@ -1,4 +1,5 @@
 import {
+  acceptMask,
   deleteMask,
   imageMaskViews,
   type MaskView,
@@ -171,6 +172,14 @@ export const annotateRouter = router({
       }),
     )
     .mutation(({ ctx, input }): Promise<MaskView> => updateMask(ctx.db, ctx.editor, input)),
+
+  /**
+   * Accepts a proposal of a semi-automatic pass read at `version` (it becomes accepted, version + 1);
+   * `timing` is the time spent judging it, recorded for the caller. A retried accept answers as done.
+   */
+  acceptMask: maskChange("updated")
+    .input(versionRef.extend({ timing: timingSchema.optional() }))
+    .mutation(({ ctx, input }): Promise<MaskView> => acceptMask(ctx.db, ctx.editor, input)),
 
   /**
    * Soft-deletes a mask the caller read at `version` (status `deleted`, version + 1; the row stays for
