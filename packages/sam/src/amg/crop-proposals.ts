@@ -1,11 +1,11 @@
-import { upscaleLowResLogits } from "../upscale";
 import { isBoxNearCropEdge, type MaskBoxXYXY, uncropBox } from "./boxes";
 import type { CropBoxXYXY } from "./crop-boxes";
 import type { FilterCounts } from "./filter-counts";
 import { LOW_RES_AREA, lowResStabilityScore, lowResValidSize } from "./low-res";
-import { type MaskPatch, shiftPatch, thresholdToPatch } from "./mask-patch";
+import { type MaskPatch, shiftPatch, type ThresholdedPatch, thresholdToPatch } from "./mask-patch";
 import { nonMaxSuppression } from "./nms";
 import type { AutoMaskParams } from "./params";
+import { LowResUpscaler } from "./upscale-window";
 
 /** A mask that survived the filters so far; patch, box and point share one frame (crop, then image). */
 export interface Proposal {
@@ -26,6 +26,13 @@ export interface CropFrame {
   imageWidth: number;
   imageHeight: number;
 }
+
+const EMPTY: ThresholdedPatch = {
+  patch: { x0: 0, y0: 0, width: 0, height: 0, data: new Uint8Array(0) },
+  box: [0, 0, 0, 0],
+  area: 0,
+  stabilityScore: 0,
+};
 
 /** Mask tokens per point in the decoder output; SAM's multimask output is tokens 1-3 (0 is the single mask). */
 const TOKENS = 4;
@@ -50,8 +57,9 @@ export type BatchFilterParams = Pick<
  * 2. predicted IoU strictly above `predIouThresh` (skipped when it is 0, as in SAM);
  * 3. stability: first a pre-test on the valid region of the 256x256 logits (`lowResValidSize`), free of any
  *    upsampling, at `stabilityScoreThresh - LOW_RES_STABILITY_MARGIN`; the survivors are upsampled to the
- *    crop size exactly as SAM's postprocessing (`upscaleLowResLogits`) and pass SAM's own test there,
- *    score >= thresh (both skipped when the threshold is 0, as in SAM);
+ *    crop size exactly as SAM's postprocessing (`upscaleLowResLogits`, computed only on the window that can
+ *    matter, see `LowResUpscaler`) and pass SAM's own test there, score >= thresh (both skipped when the
+ *    threshold is 0, as in SAM);
  * 4. threshold at 0, SAM's inclusive box; drop masks whose box is near a crop edge that is not an image
  *    edge (`isBoxNearCropEdge`). An empty mask is dropped here too: SAM's stability is NaN for it, which
  *    fails any threshold, and an empty mask cannot be stored.
@@ -76,6 +84,7 @@ export function batchProposals(
   const valid = lowResValidSize(cropW, cropH);
   const checkStability = params.stabilityScoreThresh > 0;
   const preThreshold = params.stabilityScoreThresh - LOW_RES_STABILITY_MARGIN;
+  const upscaler = new LowResUpscaler(cropW, cropH);
   const out: Proposal[] = [];
   for (let p = 0; p < n; p++) {
     for (const token of MULTIMASK_TOKENS) {
@@ -95,8 +104,19 @@ export function batchProposals(
         );
         if (!(rough >= preThreshold)) continue;
       }
-      const logits = upscaleLowResLogits(decoded.lowResLogits, cropW, cropH, offset);
-      const t = thresholdToPatch(logits, cropW, cropH, params.stabilityScoreOffset);
+      // Only the window of pixels that can be above -offset is upsampled: the rest is outside the mask
+      // and both stability masks, so mask, box, area and stability are those of the full upsampling.
+      const window = upscaler.upscale(decoded.lowResLogits, offset, -params.stabilityScoreOffset);
+      const t = window
+        ? thresholdToPatch(
+            window.data,
+            window.width,
+            window.height,
+            params.stabilityScoreOffset,
+            window.x0,
+            window.y0,
+          )
+        : EMPTY;
       if (checkStability && !(t.stabilityScore >= params.stabilityScoreThresh)) continue;
       counts.stability++;
       if (t.area === 0) continue;

@@ -10,3 +10,4 @@ export * from "./nms";
 export * from "./params";
 export * from "./point-grid";
 export * from "./types";
+export * from "./upscale-window";

@@ -27,13 +27,17 @@ export interface ThresholdedPatch {
 
 /**
  * Thresholds full-resolution logits (row-major `width x height`) at SAM's mask threshold (> 0), and returns
- * the mask as a patch with its SAM box and area, plus SAM's stability score of the same logits.
+ * the mask as a patch with its SAM box and area, plus SAM's stability score of the same logits. The logits
+ * may be a window whose top-left pixel is (originX, originY) of the frame, when everything outside it is
+ * known to be below -stabilityOffset (see `LowResUpscaler`); patch and box are then in the frame's pixels.
  */
 export function thresholdToPatch(
   logits: Float32Array,
   width: number,
   height: number,
   stabilityOffset: number,
+  originX = 0,
+  originY = 0,
 ): ThresholdedPatch {
   if (width * height > logits.length) throw new RangeError("logits shorter than width*height");
   const hi = MASK_THRESHOLD + stabilityOffset;
@@ -78,7 +82,14 @@ export function thresholdToPatch(
     const dst = y * pw;
     for (let x = 0; x < pw; x++) data[dst + x] = logits[src + x]! > MASK_THRESHOLD ? 1 : 0;
   }
-  return { patch: { x0, y0, width: pw, height: ph, data }, box: [x0, y0, x1, y1], area, stabilityScore };
+  const fx = x0 + originX;
+  const fy = y0 + originY;
+  return {
+    patch: { x0: fx, y0: fy, width: pw, height: ph, data },
+    box: [fx, fy, x1 + originX, y1 + originY],
+    area,
+    stabilityScore,
+  };
 }
 
 function emptyPatch(): MaskPatch {
