@@ -42,6 +42,8 @@ export interface CanvasViewProps {
   width: number;
   height: number;
   overlay: HTMLCanvasElement | null;
+  /** Every pixel no mask covers, translucent; null when not asked for. */
+  uncovered: HTMLCanvasElement | null;
   draftCanvas: HTMLCanvasElement;
   /** A saved mask being corrected, at full resolution; drawn under the strokes. */
   baseCanvas: HTMLCanvasElement | null;
@@ -253,6 +255,7 @@ export const CanvasView = forwardRef<CanvasViewHandle, CanvasViewProps>(function
           <KImage image={image} width={width} height={height} />
         </Layer>
         <Layer listening={false}>
+          {props.uncovered ? <KImage image={props.uncovered} width={width} height={height} /> : null}
           {props.overlay ? <KImage image={props.overlay} width={width} height={height} /> : null}
         </Layer>
         <Layer ref={draftLayer} listening={false} opacity={0.6}>

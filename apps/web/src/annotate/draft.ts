@@ -45,10 +45,11 @@ export interface Draft {
   label: string;
   activity: Activity;
   /**
-   * A reviewer correcting a saved mask: its pixels are the starting point (SAM prompts, when made,
-   * replace them; brush strokes edit either), and accepting saves a correction of that mask version.
+   * A saved mask being corrected: its pixels are the starting point (SAM prompts, when made, replace
+   * them; brush strokes edit either). A reviewer's correction (`review`) is saved as a review of that mask
+   * version; an annotator fixing an automatic proposal (`edit`) saves new pixels and accepts it.
    */
-  correcting: { maskId: string; version: number; rle: CocoRle } | null;
+  correcting: { maskId: string; version: number; rle: CocoRle; mode: "review" | "edit" } | null;
 }
 
 export const emptyDraft = (): Draft => ({
@@ -179,6 +180,8 @@ const storedDraftSchema = z.object({
       maskId: z.string(),
       version: z.number().int(),
       rle: z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string() }),
+      // drafts stored before fixing existed were all reviewers' corrections
+      mode: z.enum(["review", "edit"]).default("review"),
     })
     .nullable()
     .default(null),

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { maskColor } from "./mask-paint";
+import { colorForMask, type MaskOrigin } from "./mask-paint";
 import type { OutboxOp } from "./outbox";
 import type { SavedMask } from "./use-mask-writes";
 
@@ -10,6 +10,9 @@ export interface MaskListItem {
   mask: SavedMask | null;
   pending: OutboxOp | null;
   label: string;
+  source: MaskOrigin;
+  /** An automatic pass's proposal, waiting for Accept, Fix or Delete. */
+  proposed: boolean;
 }
 
 const sourceNames = { manual: "manual", semi_auto: "semi-auto", auto: "automatic" } as const;
@@ -96,7 +99,11 @@ function ReviewControls(props: {
   );
 }
 
-/** The image's masks: label, source, author and time spent; own masks (or all, for managers) editable. */
+/**
+ * The image's masks: label, source, author and time spent; own masks (or all, for managers) editable,
+ * and automatic ones for everyone who sees the image: a pass's proposals are there to be accepted, fixed
+ * or deleted.
+ */
 export function MaskList(props: {
   items: readonly MaskListItem[];
   selected: string | null;
@@ -106,6 +113,8 @@ export function MaskList(props: {
   onApprove: (id: string) => void;
   onReject: (id: string, reason: string) => void;
   onCorrect: (id: string) => void;
+  onAcceptProposal: (id: string) => void;
+  onFix: (id: string) => void;
   onSelect: (id: string | null) => void;
   onDelete: (id: string) => void;
   onRelabel: (id: string, label: string) => void;
@@ -123,14 +132,18 @@ export function MaskList(props: {
         {props.items.map((item, i) => {
           const m = item.mask;
           const mine = !m || m.authorId === props.meId;
-          const editable = mine || props.canEditAll;
-          const [r, g, b] = maskColor(i);
+          const automatic = item.source !== "manual";
+          const editable = mine || props.canEditAll || automatic;
+          const [r, g, b] = colorForMask(item.source, i);
+          const classes = [props.selected === item.id ? "selected" : "", item.proposed ? "proposed" : ""];
           return (
             <li
               key={item.id}
-              className={props.selected === item.id ? "selected" : undefined}
+              className={classes.filter(Boolean).join(" ") || undefined}
               data-testid="mask-item"
               data-mask-id={item.id}
+              data-source={item.source}
+              data-proposed={item.proposed ? "yes" : "no"}
             >
               <button
                 type="button"
@@ -147,8 +160,16 @@ export function MaskList(props: {
                 )}
                 <small className="muted">
                   {m
-                    ? `${sourceNames[m.source]} · ${m.authorName ?? "unknown"} · ${formatDuration(m.activeMs)}`
+                    ? automatic
+                      ? `${sourceNames[m.source]} · IoU ${m.predictedIou?.toFixed(2) ?? "–"}`
+                      : `${sourceNames[m.source]} · ${m.authorName ?? "unknown"} · ${formatDuration(m.activeMs)}`
                     : "saving…"}
+                  {item.proposed ? (
+                    <span className="badge badge-proposed" data-testid="proposed-badge">
+                      {" "}
+                      proposed
+                    </span>
+                  ) : null}
                   {m?.reviewDecision ? (
                     <span className={`badge review-${m.reviewDecision}`} data-testid="review-decision">
                       {" "}
@@ -159,6 +180,28 @@ export function MaskList(props: {
                     <span className="bad"> · {item.pending.refused ? "refused" : "retrying"}</span>
                   ) : null}
                 </small>
+                {item.proposed ? (
+                  <span className="review-actions">
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => props.onAcceptProposal(item.id)}
+                      data-testid="accept-proposal"
+                    >
+                      Accept
+                    </button>
+                    {props.canReview ? null : (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => props.onFix(item.id)}
+                        data-testid="fix-proposal"
+                      >
+                        Fix
+                      </button>
+                    )}
+                  </span>
+                ) : null}
                 {props.canReview && m ? (
                   <ReviewControls
                     id={item.id}
@@ -182,6 +225,7 @@ export function MaskList(props: {
                   className="link"
                   onClick={() => props.onDelete(item.id)}
                   title="Delete (Del)"
+                  data-testid="delete-mask"
                 >
                   Delete
                 </button>

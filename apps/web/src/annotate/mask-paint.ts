@@ -8,16 +8,37 @@ import type { BrushStroke } from "./draft";
 
 export type Rgb = readonly [number, number, number];
 
-/** Well-separated hues, stable per index, for telling neighbouring masks apart. */
-export function maskColor(index: number): Rgb {
-  const hue = (index * 137.508) % 360;
-  const s = 0.75;
-  const l = 0.55;
+function hsl(hue: number, s: number, l: number): Rgb {
   const k = (n: number) => (n + hue / 30) % 12;
   const a = s * Math.min(l, 1 - l);
   const f = (n: number) => Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1))));
   return [f(0), f(8), f(4)];
 }
+
+/**
+ * Hues of automatic masks (magenta, 280-320 degrees); people's masks never use them, so what a pass
+ * proposed stands apart from what someone drew.
+ */
+const AUTO_HUE_FROM = 280;
+const AUTO_HUE_SPAN = 40;
+
+/** Well-separated hues, stable per index, for telling neighbouring masks apart (outside the automatic band). */
+export function maskColor(index: number): Rgb {
+  const spread = ((index * 137.508) % 360) * ((360 - AUTO_HUE_SPAN) / 360);
+  return hsl((AUTO_HUE_FROM + AUTO_HUE_SPAN + spread) % 360, 0.75, 0.55);
+}
+
+/** Automatic masks: one magenta family, neighbours told apart by small hue and lightness steps. */
+export function autoMaskColor(index: number): Rgb {
+  const hue = AUTO_HUE_FROM + ((index * 7) % 5) * (AUTO_HUE_SPAN / 4);
+  return hsl(hue, 0.85, [0.5, 0.62, 0.42][index % 3]!);
+}
+
+export type MaskOrigin = "manual" | "semi_auto" | "auto";
+
+/** The colour a mask is drawn in, in the list and on the canvas alike. */
+export const colorForMask = (source: MaskOrigin, index: number): Rgb =>
+  source === "manual" ? maskColor(index) : autoMaskColor(index);
 
 export const DRAFT_COLOR: Rgb = [30, 144, 255];
 
@@ -63,7 +84,12 @@ export interface OverlayMask {
   rle: CocoRle;
   color: Rgb;
   highlighted?: boolean;
+  /** A proposal waiting for a decision: dashed outline, fainter fill. */
+  proposed?: boolean;
 }
+
+/** Dashes of the proposed masks' outline: 4 pixels on, 4 off, along any direction. */
+const dashOn = (x: number, y: number) => ((x + y) & 7) < 4;
 
 /** Longest side of the saved-mask overlay; larger images get a proportionally scaled overlay. */
 export const OVERLAY_MAX_SIDE = 2048;
@@ -108,10 +134,18 @@ export function paintOverlay(masks: readonly OverlayMask[], width: number, heigh
         labels[i + 1] !== label ||
         labels[i - ow] !== label ||
         labels[i + ow] !== label;
+      if (edge && m.proposed && !dashOn(x, y)) {
+        // the gap of a dash: white, so the outline reads as dashed on any image
+        px[4 * i] = 255;
+        px[4 * i + 1] = 255;
+        px[4 * i + 2] = 255;
+        px[4 * i + 3] = 200;
+        continue;
+      }
       px[4 * i] = m.color[0];
       px[4 * i + 1] = m.color[1];
       px[4 * i + 2] = m.color[2];
-      px[4 * i + 3] = edge ? 255 : m.highlighted ? 150 : 95;
+      px[4 * i + 3] = edge ? 255 : m.highlighted ? 150 : m.proposed ? 60 : 95;
     }
   }
   return out;

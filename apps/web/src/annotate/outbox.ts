@@ -10,7 +10,7 @@ import { z } from "zod";
 export const outboxOpSchema = z.object({
   /** Unique per operation, for React keys and de-duplication. */
   key: z.string(),
-  kind: z.enum(["save", "update", "delete", "restore", "review"]),
+  kind: z.enum(["save", "update", "delete", "restore", "accept", "review"]),
   maskId: z.string(),
   imageId: z.string(),
   /** The procedure's input, JSON-safe (dates as ISO strings). */

@@ -78,6 +78,10 @@ async function send(client: TRPCClient<AppRouter>, op: OutboxOp): Promise<unknow
         return await client.annotate.restoreMask.mutate(
           input as Parameters<typeof client.annotate.restoreMask.mutate>[0],
         );
+      case "accept":
+        return await client.annotate.acceptMask.mutate(
+          input as Parameters<typeof client.annotate.acceptMask.mutate>[0],
+        );
       case "review":
         return await client.review.decide.mutate(input as Parameters<typeof client.review.decide.mutate>[0]);
     }

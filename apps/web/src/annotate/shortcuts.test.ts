@@ -20,6 +20,7 @@ describe("shortcutFor", () => {
     ]);
     expect(press("ArrowLeft")).toBe("panLeft");
     expect(press("B")).toBe("toolBrush");
+    expect([press("u"), press("U")]).toEqual(["toggleUncovered", "toggleUncovered"]);
   });
 
   it("undo/redo with and without modifiers; other modified keys stay the browser's", () => {

@@ -16,6 +16,7 @@ export type ShortcutAction =
   | "brushSmaller"
   | "brushLarger"
   | "toggleHover"
+  | "toggleUncovered"
   | "nextImage"
   | "deleteSelected"
   | "cutoutSelected"
@@ -62,6 +63,7 @@ const PLAIN_KEYS: Record<string, ShortcutAction> = {
   "[": "brushSmaller",
   "]": "brushLarger",
   h: "toggleHover",
+  u: "toggleUncovered",
   n: "nextImage",
   delete: "deleteSelected",
   backspace: "deleteSelected",
@@ -92,6 +94,7 @@ export const SHORTCUTS: readonly (readonly [keys: string, action: string])[] = [
   ["B / E", "brush / eraser"],
   ["[ / ]", "smaller / larger brush"],
   ["H", "hover preview on/off"],
+  ["U", "highlight what no mask covers yet"],
   ["Delete", "delete the selected mask"],
   ["C", "cut out the selected mask as PNG"],
   ["N", "next image"],

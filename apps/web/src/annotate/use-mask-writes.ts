@@ -2,7 +2,7 @@
 
 /**
  * Everything the annotation screen writes, through the persistent outbox: saves, edits, deletes,
- * restores and reviews, each at the version this page last knew. Also what the mask list shows (the
+ * restores, accepted proposals and reviews, each at the version this page last knew. Also what the mask list shows (the
  * server's masks plus writes not yet acknowledged) and the live subscription that refreshes it when
  * anyone changes a mask on this image.
  */
@@ -22,6 +22,9 @@ export interface ShownMask {
   id: string;
   rle: SavedMask["rle"];
   label: string;
+  source: SavedMask["source"];
+  /** An automatic proposal nobody has accepted yet (an accept waiting in the outbox counts as made). */
+  proposed: boolean;
 }
 
 export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | undefined) {
@@ -103,6 +106,11 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
     (id: string, label: string) => atVersion("update", id, (version) => ({ id, version, label })),
     [atVersion],
   );
+  /** A pass's proposal becomes an accepted mask. */
+  const acceptProposal = useCallback(
+    (id: string) => atVersion("accept", id, (version) => ({ id, version })),
+    [atVersion],
+  );
 
   // What the screen shows: the server's masks, plus saves not yet acknowledged, minus pending deletes.
   const shown = useMemo(() => {
@@ -113,6 +121,7 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
         lastStatusOp.set(o.maskId, o.kind);
     const list: ShownMask[] = [];
     const seen = new Set<string>();
+    const accepting = new Set(mine.filter((o) => o.kind === "accept").map((o) => o.maskId));
     for (const m of masks ?? []) {
       seen.add(m.id);
       if (lastStatusOp.get(m.id) === "delete") continue;
@@ -122,6 +131,8 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
         id: m.id,
         rle: m.rle,
         label: m.label,
+        source: m.source,
+        proposed: m.status === "proposed" && !accepting.has(m.id),
       });
     }
     for (const o of mine) {
@@ -133,10 +144,12 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
         id: o.maskId,
         rle: o.input.rle as SavedMask["rle"],
         label: String(o.input.label ?? ""),
+        source: "manual",
+        proposed: false,
       });
     }
     return list;
   }, [masks, ops, imageId]);
 
-  return { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, shown };
+  return { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, acceptProposal, shown };
 }

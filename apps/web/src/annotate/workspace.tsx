@@ -15,6 +15,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC } from "../trpc/client";
 import { type ActivityKind, finishActivity, recordActivity } from "./activity";
 import type { CanvasPointerEvent, CanvasViewHandle } from "./canvas-view";
+import { coverageOf, formatCoverage, paintUncovered } from "./coverage";
 import { cutoutPng, downloadBlob } from "./cutout";
 import { SupersededError } from "./decoder/decoder-client";
 import {
@@ -41,12 +42,22 @@ import {
 } from "./draft";
 import { HelpOverlay } from "./help-overlay";
 import { MaskList } from "./mask-list";
-import { finalMask, maskColor, paintLowRes, paintMask, paintOverlay } from "./mask-paint";
+import {
+  autoMaskColor,
+  colorForMask,
+  finalMask,
+  maskColor,
+  paintLowRes,
+  paintMask,
+  paintOverlay,
+} from "./mask-paint";
 import { type PerfSample, recordPerf } from "./perf";
 import { lookAheadAllowed } from "./services";
 import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
 import { useDecoderSession } from "./use-decoder-session";
 import { type SavedMask, useMaskWrites } from "./use-mask-writes";
+
+const rgbCss = ([r, g, b]: readonly [number, number, number]) => `rgb(${r},${g},${b})`;
 
 const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasView), { ssr: false });
 
@@ -114,6 +125,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const [dragBox, setDragBox] = useState<BoxPrompt | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
+  const [showUncovered, setShowUncovered] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const pointerDown = useRef<{
     x: number;
@@ -134,10 +146,8 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     projectId: ws?.image.projectId ?? null,
     onError: setMessage,
   });
-  const { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, shown } = useMaskWrites(
-    imageId,
-    ws?.masks,
-  );
+  const { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, acceptProposal, shown } =
+    useMaskWrites(imageId, ws?.masks);
 
   // --- painting -------------------------------------------------------------------------------------
 
@@ -201,7 +211,12 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const overlay = useMemo(() => {
     if (!ws || typeof document === "undefined") return null;
     const data = paintOverlay(
-      shown.map((s, i) => ({ rle: s.rle, color: maskColor(i), highlighted: s.id === selected })),
+      shown.map((s, i) => ({
+        rle: s.rle,
+        color: colorForMask(s.source, i),
+        highlighted: s.id === selected,
+        proposed: s.proposed,
+      })),
       width,
       height,
     );
@@ -211,6 +226,28 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     c.getContext("2d")?.putImageData(data, 0, 0);
     return c;
   }, [shown, selected, ws, width, height]);
+
+  // Coverage changes only when masks come, go or change pixels, not on every outbox tick or selection.
+  const maskSetKey = shown.map((s) => `${s.id}:${s.mask?.version ?? 0}`).join(",");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed per mask set (maskSetKey), not per render
+  const coverage = useMemo(
+    () =>
+      coverageOf(
+        shown.map((s) => s.rle),
+        width,
+        height,
+      ),
+    [maskSetKey, width, height],
+  );
+  const uncoveredCanvas = useMemo(() => {
+    if (!showUncovered || !ws || typeof document === "undefined") return null;
+    const data = paintUncovered(coverage.union, width, height);
+    const c = document.createElement("canvas");
+    c.width = data.width;
+    c.height = data.height;
+    c.getContext("2d")?.putImageData(data, 0, 0);
+    return c;
+  }, [showUncovered, coverage, ws, width, height]);
 
   // The saved mask a reviewer is correcting, shown until SAM prompts replace it.
   const correctingRle = draft.correcting?.rle ?? null;
@@ -436,6 +473,28 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       setMessage("The mask is empty; nothing to save.");
       return;
     }
+    if (d.correcting?.mode === "edit") {
+      // An annotator's fix of an automatic proposal: new pixels (with the time spent), then accepted.
+      const { maskId } = d.correcting;
+      const version = versions.current.get(maskId) ?? d.correcting.version;
+      const fixTiming = finishActivity(d.activity, Date.now());
+      versions.current.set(maskId, version + 2);
+      enqueue("update", maskId, {
+        id: maskId,
+        version,
+        rle,
+        ...(d.label.trim() ? { label: d.label.trim() } : {}),
+        timing: {
+          ...fixTiming,
+          startedAt: fixTiming.startedAt.toISOString(),
+          finishedAt: fixTiming.finishedAt.toISOString(),
+        },
+      });
+      enqueue("accept", maskId, { id: maskId, version: version + 1 });
+      setDraft(emptyDraft());
+      setMessage("Fixed and accepted.");
+      return;
+    }
     if (d.correcting) {
       const { maskId } = d.correcting;
       const version = versions.current.get(maskId) ?? d.correcting.version;
@@ -524,17 +583,21 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   );
 
   const startCorrection = useCallback(
-    (maskId: string) => {
+    (maskId: string, mode: "review" | "edit" = "review") => {
       const mask = ws?.masks.find((m) => m.id === maskId);
       if (!mask) return;
       const before = draftRef.current;
       commitDraftChange(before, {
         ...emptyDraft(),
         label: mask.label,
-        correcting: { maskId, version: versions.current.get(maskId) ?? mask.version, rle: mask.rle },
+        correcting: { maskId, version: versions.current.get(maskId) ?? mask.version, rle: mask.rle, mode },
       });
       setSelected(null);
-      setMessage("Correcting: fix it with the brush and eraser (or new SAM prompts), then accept.");
+      setMessage(
+        mode === "edit"
+          ? "Fixing: change it with the brush and eraser (or new SAM prompts), then accept."
+          : "Correcting: fix it with the brush and eraser (or new SAM prompts), then accept.",
+      );
     },
     [ws?.masks, commitDraftChange, versions],
   );
@@ -602,6 +665,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       brushSmaller: () => setBrushRadius((r) => Math.max(1, Math.round(r / 1.25))),
       brushLarger: () => setBrushRadius((r) => Math.min(500, Math.round(r * 1.25))),
       toggleHover: () => setHoverEnabled((v) => !v),
+      toggleUncovered: () => setShowUncovered((v) => !v),
       nextImage: () => void goNext(),
       deleteSelected: () => selected && deleteMask(selected),
       cutoutSelected: () => selected && void cutout(selected),
@@ -747,6 +811,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             width={width}
             height={height}
             overlay={overlay}
+            uncovered={uncoveredCanvas}
             draftCanvas={draftCanvas}
             baseCanvas={draft.decoded ? null : baseCanvas}
             draftContent={content}
@@ -807,7 +872,11 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             />
             <div className="row">
               <button type="button" onClick={accept} disabled={isEmptyDraft(draft)} data-testid="accept">
-                {draft.correcting ? "Save correction (Enter)" : "Accept (Enter)"}
+                {draft.correcting?.mode === "edit"
+                  ? "Save fix (Enter)"
+                  : draft.correcting
+                    ? "Save correction (Enter)"
+                    : "Accept (Enter)"}
               </button>
               <button type="button" className="link" onClick={clearDraft} disabled={isEmptyDraft(draft)}>
                 Clear (Esc)
@@ -819,6 +888,50 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
               {message}
             </p>
           ) : null}
+          <section aria-label="Coverage" className="coverage" data-testid="coverage-panel">
+            <h2>
+              Coverage{" "}
+              <strong
+                data-testid="coverage"
+                data-share={coverage.share.toFixed(4)}
+                title={`${coverage.coveredPixels.toLocaleString()} of ${(width * height).toLocaleString()} pixels under a mask`}
+              >
+                {formatCoverage(coverage.share)}
+              </strong>
+            </h2>
+            <progress max={1} value={coverage.share} aria-label="Share of the image under a mask" />
+            <button
+              type="button"
+              className="secondary"
+              aria-pressed={showUncovered}
+              onClick={() => setShowUncovered((v) => !v)}
+              data-testid="toggle-uncovered"
+            >
+              {showUncovered ? "Hide uncovered (U)" : "Show uncovered (U)"}
+            </button>
+            <ul className="legend mask-legend" data-testid="mask-legend">
+              <li>
+                <span className="swatch" style={{ background: rgbCss(maskColor(0)) }} aria-hidden /> drawn
+              </li>
+              <li>
+                <span className="swatch" style={{ background: rgbCss(autoMaskColor(0)) }} aria-hidden />{" "}
+                automatic
+              </li>
+              <li>
+                <span
+                  className="swatch swatch-proposed"
+                  style={{ borderColor: rgbCss(autoMaskColor(0)) }}
+                  aria-hidden
+                />{" "}
+                proposed: accept, fix or delete
+              </li>
+              {showUncovered ? (
+                <li>
+                  <span className="swatch swatch-uncovered" aria-hidden /> uncovered
+                </li>
+              ) : null}
+            </ul>
+          </section>
           <MaskList
             items={shown}
             selected={selected}
@@ -828,6 +941,8 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             onApprove={(id) => review(id, "approved")}
             onReject={(id, reason) => review(id, "rejected", reason)}
             onCorrect={startCorrection}
+            onAcceptProposal={acceptProposal}
+            onFix={(id) => startCorrection(id, "edit")}
             onSelect={setSelected}
             onDelete={deleteMask}
             onRelabel={relabel}
