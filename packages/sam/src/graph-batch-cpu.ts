@@ -15,6 +15,7 @@
 import {
   constantFloats,
   floatTensorInitializer,
+  int64Initializer,
   type OnnxNode,
   opNode,
   type ParsedModel,
@@ -142,7 +143,50 @@ export function foldAttentionOutputBias(model: ParsedModel): ParsedModel {
   return withAdditions(model, { nodes, initializers, rewire });
 }
 
+/**
+ * The head's final reordering of the [B, 65536 pixels (i, j, a, b, a2, b2), 4 masks] logits into image order
+ * [B, 4 masks, (i, a, a2), (j, b, b2)], in two cheaper transposes instead of one of rank 8: masks first
+ * ([B, 4, 65536], a plain matrix transpose), then within each block row i: (j, a, b, a2, b2) -> (a, a2, j, b, b2).
+ */
+export function splitHeadTranspose(model: ParsedModel): ParsedModel {
+  const nodes = byName(model);
+  const blocks = nodes.get("/fast_head/blocks");
+  const toImage = nodes.get("/fast_head/to_image");
+  const lowRes = nodes.get("/fast_head/low_res");
+  if (blocks?.opType !== "Reshape" || toImage?.opType !== "Transpose" || lowRes?.opType !== "Reshape")
+    return model;
+  if (toImage.inputs[0] !== blocks.outputs[0] || lowRes.inputs[0] !== toImage.outputs[0]) return model;
+  const t = (s: string) => `${PREFIX}/head_order/${s}`;
+  return withAdditions(model, {
+    nodes: [
+      opNode(
+        "Transpose",
+        t("masks_first"),
+        [blocks.inputs[0]!],
+        [t("masks_first_out")],
+        [{ name: "perm", ints: [0, 2, 1] }],
+      ),
+      opNode(
+        "Reshape",
+        t("block_rows"),
+        [t("masks_first_out"), t("shape_block_rows")],
+        [t("block_rows_out")],
+      ),
+      opNode(
+        "Transpose",
+        t("interleave"),
+        [t("block_rows_out")],
+        [t("interleave_out")],
+        [{ name: "perm", ints: [0, 2, 4, 1, 3, 5] }],
+      ),
+      opNode("Reshape", t("low_res"), [t("interleave_out"), lowRes.inputs[1]!], [t("low_res_out")]),
+    ],
+    initializers: [int64Initializer(t("shape_block_rows"), [-1, 64, 2, 2, 2, 2])],
+    rewire: new Map([[lowRes.outputs[0]!, t("low_res_out")]]),
+  });
+}
+
 /** All of the above. */
 export function rewriteForCpu(model: ParsedModel): ParsedModel {
-  return foldAttentionOutputBias(fuseNorms(model));
+  return splitHeadTranspose(foldAttentionOutputBias(fuseNorms(model)));
 }
