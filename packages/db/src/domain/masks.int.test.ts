@@ -111,7 +111,7 @@ describe("replaceAutomaticMasks", () => {
       autoMask(rect(5, 10, 15, 13)),
       autoMask(rect(0, 0, 1, 1), { pointCoords: [[0, 0]], cropBox: [0, 0, 40, 30] }),
     ]);
-    expect(result).toEqual({ inserted: 2, replaced: 0 });
+    expect(result).toEqual({ inserted: 2, replaced: 0, kept: 0 });
     const rows = await masksOf(imageId);
     expect(rows).toHaveLength(2);
     const wide = rows.find((r) => r.area === 30)!;
@@ -179,7 +179,7 @@ describe("replaceAutomaticMasks", () => {
     await db.mask.update({ where: { id: reviewed!.id }, data: { reviewDecision: "approved" } });
 
     const result = await replace(imageId, [autoMask(rect(20, 20, 30, 30)), autoMask(rect(30, 30, 40, 40))]);
-    expect(result).toEqual({ inserted: 2, replaced: 1 });
+    expect(result).toEqual({ inserted: 2, replaced: 1, kept: 0 });
     const after = await masksOf(imageId);
     const ids = after.map((m) => m.id);
     expect(ids).not.toContain(untouched!.id);
@@ -195,8 +195,33 @@ describe("replaceAutomaticMasks", () => {
     expect(await replace(imageId, [autoMask(rect(20, 20, 30, 30)), autoMask(rect(30, 30, 40, 40))])).toEqual({
       inserted: 2,
       replaced: 2,
+      kept: 0,
     });
     expect(await masksOf(imageId)).toHaveLength(7);
+  });
+
+  it("on a rerun does not store again a proposal a person accepted, fixed or deleted", async () => {
+    const db = prisma();
+    const imageId = await newImage();
+    const same = [
+      autoMask(rect(0, 0, 10, 10)),
+      autoMask(rect(20, 20, 30, 30)),
+      autoMask(rect(40, 0, 50, 10)),
+    ];
+    await replace(imageId, same);
+    const at = <Row extends { bbox: number[] }>(rows: Row[], x: number, y: number) =>
+      rows.find((m) => m.bbox[0] === x && m.bbox[1] === y)!;
+    const before = await masksOf(imageId);
+    const [accepted, deleted, untouched] = [at(before, 0, 0), at(before, 20, 20), at(before, 40, 0)] as const;
+    await db.mask.update({ where: { id: accepted.id }, data: { version: 2, status: "accepted" } });
+    await db.mask.update({ where: { id: deleted.id }, data: { version: 2, status: "deleted" } });
+
+    // The deterministic rerun finds the same three, plus one nearly the same as the accepted one (IoU 0.9).
+    const rerun = [...same, autoMask(rect(0, 0, 10, 9))];
+    expect(await replace(imageId, rerun)).toEqual({ inserted: 1, replaced: 1, kept: 3 });
+    const after = await masksOf(imageId);
+    expect(after.map((m) => m.status).sort()).toEqual(["accepted", "deleted", "proposed"]);
+    expect(after.map((m) => m.id)).not.toContain(untouched.id);
   });
 
   it("serialises two runs of the same image and key, so they never leave both results", async () => {
@@ -263,8 +288,8 @@ describe("replaceAutomaticMasks", () => {
     const again = performance.now();
     const second = await replace(imageId, masks);
     const secondMs = performance.now() - again;
-    expect(first).toEqual({ inserted: 5000, replaced: 0 });
-    expect(second).toEqual({ inserted: 5000, replaced: 5000 });
+    expect(first).toEqual({ inserted: 5000, replaced: 0, kept: 0 });
+    expect(second).toEqual({ inserted: 5000, replaced: 5000, kept: 0 });
     expect(await prisma().mask.count({ where: { imageId } })).toBe(5000);
     // Benchmark output, not an assertion: tests never assert timings.
     console.log(
