@@ -33,6 +33,22 @@ export {
   type UncompressedRle,
 } from "./rle";
 export {
+  parseSa1bMemberName,
+  SA1B_DEFAULT_SOURCE,
+  SA1B_DEFAULT_STAGE,
+  SA1B_MASK_SOURCES,
+  SA1B_MEMBER,
+  SA1B_STAGES,
+  type Sa1bExportAnnotation,
+  type Sa1bExportFile,
+  type Sa1bMaskSource,
+  type Sa1bStage,
+  sa1bExportAnnotationSchema,
+  sa1bExportFileSchema,
+  sa1bMaskSourceSchema,
+  sa1bStageSchema,
+} from "./sa1b-file";
+export {
   cocoRleSchema,
   type Sa1bAnnotation,
   type Sa1bFile,
