@@ -16,8 +16,12 @@ export interface BatchPointDecoderOptions {
   batchSize?: number;
 }
 
-/** Per-point cost flattens out around here on a 2-core CPU (see `npm run bench:point-decoder`). */
-export const DEFAULT_POINT_BATCH = 64;
+/**
+ * Prompts per run. The CPU cost per point is flat from about 8 prompts up (see `npm run
+ * bench:point-decoder`), while ORT's working memory grows with the batch (~1.2 GB RSS at 16, ~4 GB at 64:
+ * each prompt carries [16384, 128] and [65536, 32] float intermediates in the mask head).
+ */
+export const DEFAULT_POINT_BATCH = 16;
 
 /** Four candidates per point: index 0 the single-mask token, 1-3 SAM's three multi-mask candidates. */
 const CANDIDATES = 4;
