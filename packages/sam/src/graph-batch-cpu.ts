@@ -186,7 +186,80 @@ export function splitHeadTranspose(model: ParsedModel): ParsedModel {
   });
 }
 
+/**
+ * The attention scores' 1 / sqrt(head dim) scaling applied to the small per-prompt factor of the
+ * reassociated score products (`rewriteAttention`) instead of to the [B, heads, rows, 4096] scores; and the
+ * image-to-token softmax taken in the product's own [B, 4096, heads, tokens] layout (softmax is per row
+ * of tokens, whatever the order of the other axes), which drops the two transposes around it.
+ */
+export function scaleScoreFactors(model: ParsedModel): ParsedModel {
+  const named = byName(model);
+  const nodes: ProtoField[] = [];
+  const rewire = new Map<string, string>();
+  const prefixes = new Set(
+    model.nodes.flatMap((n) => {
+      const m = /^(.*_attn(?:_token_to_image|_image_to_token)?)\/reassoc\/scores$/.exec(n.name);
+      return m ? [m[1]!] : [];
+    }),
+  );
+  for (const p of prefixes) {
+    const scores = named.get(`${p}/reassoc/scores`);
+    const scale = named.get(`${p}/Div_3`);
+    if (scores?.opType !== "Add" || scale?.opType !== "Div" || scale.inputs[0] !== scores.outputs[0])
+      continue;
+    const c = scale.inputs[1]!;
+    const t = (s: string) => `${PREFIX}${p}/scaled/${s}`;
+    const rowsProduct = named.get(`${p}/reassoc/scores_rows`);
+    const headsReshape = named.get(`${p}/reassoc/scores_heads`);
+    const queriesProduct = named.get(`${p}/reassoc/x_g`);
+    const queriesHeads = named.get(`${p}/reassoc/x_g_heads`);
+    const softmax = named.get(`${p}/Softmax`);
+    const probsRows = named.get(`${p}/reassoc/p`);
+    if (rowsProduct?.opType === "MatMul" && headsReshape?.opType === "Reshape") {
+      // token -> image: scores = Reshape(q_wk_rows k^T) + q_bk
+      if (scores.inputs[0] !== headsReshape.outputs[0] || headsReshape.inputs[0] !== rowsProduct.outputs[0])
+        continue;
+      nodes.push(
+        opNode("Div", t("q_wk"), [rowsProduct.inputs[0]!, c], [t("q_wk_out")]),
+        opNode("MatMul", t("rows"), [t("q_wk_out"), rowsProduct.inputs[1]!], [t("rows_out")]),
+        opNode("Reshape", t("heads"), [t("rows_out"), headsReshape.inputs[1]!], [t("heads_out")]),
+        opNode("Div", t("q_bk"), [scores.inputs[1]!, c], [t("q_bk_out")]),
+        opNode("Add", t("scores"), [t("heads_out"), t("q_bk_out")], [t("scores_out")]),
+      );
+      rewire.set(scale.outputs[0]!, t("scores_out"));
+    } else if (
+      queriesProduct?.opType === "MatMul" &&
+      queriesHeads?.opType === "Reshape" &&
+      softmax?.opType === "Softmax" &&
+      softmax.inputs[0] === scale.outputs[0] &&
+      probsRows?.opType === "Reshape"
+    ) {
+      // image -> token: scores = Transpose(Reshape(X G, [B, 4096, heads, tokens])) + b_q k^T, then the
+      // softmax, transposed back and flattened to [B, 4096, heads x tokens] (`probsRows`)
+      nodes.push(
+        opNode("Div", t("g"), [queriesProduct.inputs[1]!, c], [t("g_out")]),
+        opNode("MatMul", t("x_g"), [queriesProduct.inputs[0]!, t("g_out")], [t("x_g_out")]),
+        opNode("Reshape", t("x_g_heads"), [t("x_g_out"), queriesHeads.inputs[1]!], [t("x_g_heads_out")]),
+        opNode(
+          "Transpose",
+          t("bq_k_t"),
+          [scores.inputs[1]!],
+          [t("bq_k_t_out")],
+          [{ name: "perm", ints: [0, 2, 1, 3] }],
+        ),
+        opNode("Div", t("bq_k"), [t("bq_k_t_out"), c], [t("bq_k_out")]),
+        opNode("Add", t("scores"), [t("x_g_heads_out"), t("bq_k_out")], [t("scores_out")]),
+        opNode("Softmax", t("softmax"), [t("scores_out")], [t("probs_out")], [{ name: "axis", int: -1 }]),
+        opNode("Reshape", t("p"), [t("probs_out"), probsRows.inputs[1]!], [t("p_out")]),
+      );
+      rewire.set(probsRows.outputs[0]!, t("p_out"));
+    }
+  }
+  if (nodes.length === 0) return model;
+  return withAdditions(model, { nodes, initializers: [], rewire });
+}
+
 /** All of the above. */
 export function rewriteForCpu(model: ParsedModel): ParsedModel {
-  return splitHeadTranspose(foldAttentionOutputBias(fuseNorms(model)));
+  return scaleScoreFactors(splitHeadTranspose(foldAttentionOutputBias(fuseNorms(model))));
 }

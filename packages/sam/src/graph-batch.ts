@@ -224,7 +224,7 @@ export type BatchPointDecoderPart = (typeof BATCH_POINT_DECODER_PARTS)[number];
 
 /** See `deriveBatchPointDecoder`. Bump the version whenever that function's output bytes change. */
 export const BATCH_POINT_DECODER_DERIVATION: DecoderDerivation<BatchPointDecoderPart> = {
-  name: "decoder-batch-points-v3",
+  name: "decoder-batch-points-v4",
   parts: BATCH_POINT_DECODER_PARTS,
   derive: (stock) => {
     const { prepare, click } = deriveBatchPointDecoder(stock);
