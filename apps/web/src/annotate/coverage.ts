@@ -1,7 +1,7 @@
 /**
  * How much of the image the masks cover, and where they do not: the union of the masks' RLEs (run
- * merging, no per-mask decode), its share of the image's pixels, and a translucent overlay over every
- * pixel no mask covers, so the annotator sees what is left. Computed once per set of masks.
+ * merging, no per-mask decode), its share of the image's pixels, and a translucent hatched overlay over
+ * every pixel no mask covers, so the annotator sees what is left. Computed once per set of masks.
  */
 import { type CocoRle, decodeRle, mergeRles, rleArea } from "@sas/sa1b";
 import { OVERLAY_MAX_SIDE, type Rgb } from "./mask-paint";
@@ -23,38 +23,45 @@ export function coverageOf(rles: readonly CocoRle[], width: number, height: numb
   return { share: coveredPixels / (width * height), coveredPixels, union };
 }
 
-export const UNCOVERED_COLOR: Rgb = [255, 0, 92];
+/** The uncovered regions are dimmed and hatched (no hue of their own: every hue is some mask's). */
+export const UNCOVERED_SHADE: Rgb = [0, 0, 0];
+export const UNCOVERED_HATCH: Rgb = [255, 214, 0];
+/** Hatch period and stripe width, in overlay pixels. */
+const HATCH_PERIOD = 14;
+const HATCH_WIDTH = 3;
 
 /**
- * Every pixel not under the union, in one translucent colour, at the saved-mask overlay's scale (longest
- * side at most OVERLAY_MAX_SIDE). An overlay pixel is marked when any image pixel it stands for is
- * uncovered, so thin gaps between masks stay visible when scaled down.
+ * Every pixel not under the union, dimmed with diagonal yellow stripes, at the saved-mask overlay's scale
+ * (longest side at most OVERLAY_MAX_SIDE). An overlay pixel is marked when any image pixel it stands for
+ * is uncovered, so thin gaps between masks stay visible when scaled down.
  */
-export function paintUncovered(
-  union: CocoRle | null,
-  width: number,
-  height: number,
-  color: Rgb = UNCOVERED_COLOR,
-  alpha = 140,
-): ImageData {
+export function paintUncovered(union: CocoRle | null, width: number, height: number): ImageData {
   const scale = Math.min(1, OVERLAY_MAX_SIDE / Math.max(width, height));
   const ow = Math.max(1, Math.round(width * scale));
   const oh = Math.max(1, Math.round(height * scale));
+  const marked = new Uint8Array(ow * oh);
+  if (!union) marked.fill(1);
+  else {
+    const { data } = decodeRle(union);
+    const colX = new Int32Array(width);
+    for (let x = 0; x < width; x++) colX[x] = Math.min(ow - 1, Math.floor(x * scale));
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      const orow = Math.min(oh - 1, Math.floor(y * scale)) * ow;
+      for (let x = 0; x < width; x++) if (!data[row + x]) marked[orow + colX[x]!] = 1;
+    }
+  }
   const out = new ImageData(ow, oh);
   const px = new Uint32Array(out.data.buffer, out.data.byteOffset, ow * oh);
   // ImageData is RGBA in memory; on little-endian machines that is ABGR as a uint32.
-  const on = ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
-  if (!union) {
-    px.fill(on);
-    return out;
-  }
-  const { data } = decodeRle(union);
-  const colX = new Int32Array(width);
-  for (let x = 0; x < width; x++) colX[x] = Math.min(ow - 1, Math.floor(x * scale));
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    const orow = Math.min(oh - 1, Math.floor(y * scale)) * ow;
-    for (let x = 0; x < width; x++) if (!data[row + x]) px[orow + colX[x]!] = on;
+  const abgr = ([r, g, b]: Rgb, alpha: number) => ((alpha << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  const shade = abgr(UNCOVERED_SHADE, 120);
+  const hatch = abgr(UNCOVERED_HATCH, 150);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const i = y * ow + x;
+      if (marked[i]) px[i] = (x + y) % HATCH_PERIOD < HATCH_WIDTH ? hatch : shade;
+    }
   }
   return out;
 }

@@ -16,16 +16,18 @@ function hsl(hue: number, s: number, l: number): Rgb {
 }
 
 /**
- * Hues of automatic masks (magenta, 280-320 degrees); people's masks never use them, so what a pass
- * proposed stands apart from what someone drew.
+ * Hues of automatic masks (magenta, 280-320 degrees); people's masks keep clear of them by a margin on
+ * each side, so what a pass proposed stands apart from what someone drew.
  */
 const AUTO_HUE_FROM = 280;
 const AUTO_HUE_SPAN = 40;
+const AUTO_HUE_MARGIN = 25;
 
 /** Well-separated hues, stable per index, for telling neighbouring masks apart (outside the automatic band). */
 export function maskColor(index: number): Rgb {
-  const spread = ((index * 137.508) % 360) * ((360 - AUTO_HUE_SPAN) / 360);
-  return hsl((AUTO_HUE_FROM + AUTO_HUE_SPAN + spread) % 360, 0.75, 0.55);
+  const free = 360 - AUTO_HUE_SPAN - 2 * AUTO_HUE_MARGIN;
+  const spread = ((index * 137.508) % 360) * (free / 360);
+  return hsl((AUTO_HUE_FROM + AUTO_HUE_SPAN + AUTO_HUE_MARGIN + spread) % 360, 0.75, 0.55);
 }
 
 /** Automatic masks: one magenta family, neighbours told apart by small hue and lightness steps. */

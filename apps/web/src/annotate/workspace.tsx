@@ -911,7 +911,14 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             </button>
             <ul className="legend mask-legend" data-testid="mask-legend">
               <li>
-                <span className="swatch" style={{ background: rgbCss(maskColor(0)) }} aria-hidden /> drawn
+                <span
+                  className="swatch"
+                  style={{
+                    background: `linear-gradient(90deg, ${[0, 1, 2, 3].map((i) => rgbCss(maskColor(i))).join(", ")})`,
+                  }}
+                  aria-hidden
+                />{" "}
+                drawn
               </li>
               <li>
                 <span className="swatch" style={{ background: rgbCss(autoMaskColor(0)) }} aria-hidden />{" "}
