@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { assertValidKey, type BlobStorage } from "./storage";
+import { assertValidKey, type BlobStorage, type ByteRange } from "./storage";
 
 /** Files under one root directory; writes go to a temp file in the same directory, then rename. */
 export class LocalDiskStorage implements BlobStorage {
@@ -34,8 +34,8 @@ export class LocalDiskStorage implements BlobStorage {
     return readFile(this.pathOf(key));
   }
 
-  stream(key: string): Readable {
-    return createReadStream(this.pathOf(key));
+  stream(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
   }
 
   async exists(key: string): Promise<boolean> {

@@ -8,10 +8,17 @@ export interface BlobStorage {
   /** Writes atomically: readers see the old object or the whole new one, never a partial file. */
   put(key: string, data: Uint8Array | Readable): Promise<{ sizeBytes: number }>;
   get(key: string): Promise<Buffer>;
-  stream(key: string): Readable;
+  /** The object's bytes; with `range`, only bytes start..end (inclusive, as in HTTP Range). */
+  stream(key: string, range?: ByteRange): Readable;
   exists(key: string): Promise<boolean>;
   stat(key: string): Promise<{ sizeBytes: number; modifiedAt: Date } | null>;
   delete(key: string): Promise<void>;
+}
+
+/** Inclusive byte offsets, as HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export class StorageKeyError extends Error {
