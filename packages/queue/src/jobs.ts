@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Queue names are part of the wire contract between web and workers. */
-export const queueNames = ["maintenance", "embed", "auto"] as const;
+export const queueNames = ["maintenance", "embed", "auto", "export"] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /**
@@ -45,6 +45,14 @@ export const autoPassImageJob = defineJob({
   name: "auto-pass-image",
   version: 1,
   payload: z.object({ jobId: z.uuid(), imageId: z.uuid() }),
+});
+
+/** One SA-1B export: the Export and Job rows hold its parameters, so the payload only names it. */
+export const exportDatasetJob = defineJob({
+  queue: "export",
+  name: "export-dataset",
+  version: 1,
+  payload: z.object({ exportId: z.uuid() }),
 });
 
 export class PayloadError extends Error {

@@ -5,6 +5,7 @@ import { createRedis } from "./connection";
 import {
   autoPassImageJob,
   embedImageJob,
+  exportDatasetJob,
   type JobDefinition,
   jobName,
   parsePayload,
@@ -100,6 +101,21 @@ export async function removePassImageJobs(jobId: string, imageIds: readonly stri
   let removed = 0;
   for (const imageId of imageIds) removed += await q.remove(passImageJobId(jobId, imageId));
   return removed;
+}
+
+/** The BullMQ job id of an export: queueing it twice (a retried start) runs it once. */
+export const exportJobId = (exportId: string) => `export-${exportId}`;
+
+/** Three tries: each rewrites every file under the same keys, so a retry is safe but not cheap. */
+const exportJobOptions: JobsOptions = { attempts: 3, backoff: { type: "exponential", delay: 10_000 } };
+
+export function enqueueExport(exportId: string): Promise<string> {
+  return enqueue(exportDatasetJob, { exportId }, { ...exportJobOptions, jobId: exportJobId(exportId) });
+}
+
+/** Removes an export's job unless a worker holds it (the worker then sees the cancel between batches). */
+export async function removeExportJob(exportId: string): Promise<number> {
+  return queue(exportDatasetJob.queue).remove(exportJobId(exportId));
 }
 
 export async function queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
