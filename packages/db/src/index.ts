@@ -2,6 +2,7 @@ export * from "./client";
 export * from "./domain/assignments";
 export * from "./domain/audit";
 export * from "./domain/embeddings";
+export * from "./domain/exports";
 export * from "./domain/images";
 export * from "./domain/masks/index";
 export * from "./domain/model-versions";
