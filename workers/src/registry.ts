@@ -1,12 +1,14 @@
 import { jobName, type QueueName } from "@sas/queue";
 import type { JobHandler } from "./handler";
 import { embedImageHandler } from "./handlers/embed-image";
+import { exportDatasetHandler } from "./handlers/export-dataset";
 import { expireLeasesHandler } from "./handlers/expire-leases";
 
 // Every handler a worker can run; the queue a handler serves comes from its job definition.
 const handlers: JobHandler<never>[] = [
   expireLeasesHandler as JobHandler<never>,
   embedImageHandler as JobHandler<never>,
+  exportDatasetHandler as JobHandler<never>,
 ];
 
 export function handlersFor(queue: QueueName): Map<string, JobHandler<never>> {
