@@ -18,8 +18,18 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { logger, repoRoot, resetEnvCache } from "@sas/config";
-import { cancelPass, createPass, disconnectPrisma, prisma } from "@sas/db";
+import {
+  cancelPass,
+  claimExport,
+  completeExport,
+  createExport,
+  createPass,
+  disconnectPrisma,
+  exportFileKey,
+  prisma,
+} from "@sas/db";
 import { closeQueues } from "@sas/queue";
+import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -155,6 +165,17 @@ async function ensureCancelledPass(w: PersonaWorld) {
   cancelledPassId = pass.id;
 }
 
+/** A completed export of the project (no image matched; its file list is empty): the export rules target it. */
+let completedExportId = "";
+async function ensureCompletedExport(w: PersonaWorld) {
+  if (completedExportId) return;
+  const created = await createExport(prisma(), { id: w.users.admin.id }, { projectId: w.projectId });
+  await claimExport(prisma(), created.id);
+  await storage().put(exportFileKey(created.id, "files.txt"), new Uint8Array(0));
+  await completeExport(prisma(), created.id, { images: 0, masks: 0, sizeBytes: 0 });
+  completedExportId = created.id;
+}
+
 const procedureRules: Record<string, ProcedureRule> = {
   "admin.queues": { input: () => undefined, expect: adminsOnly },
   // Without a job id it retries whatever failed in the queue: nothing, in this test's Redis database.
@@ -182,6 +203,24 @@ const procedureRules: Record<string, ProcedureRule> = {
     expect: assignedMaskEditors,
   },
   "annotate.events": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
+
+  // Starting queues a real export job (no worker runs in this suite).
+  "export.start": {
+    input: (w) => ({ projectId: w.projectId, filters: { label: "authz" } }),
+    expect: projectManagers,
+  },
+  "export.list": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "export.get": {
+    before: ensureCompletedExport,
+    input: (w) => ({ projectId: w.projectId, exportId: completedExportId }),
+    expect: projectManagers,
+  },
+  // Cancelling a finished export is a CONFLICT: past the access checks, and nothing changes.
+  "export.cancel": {
+    before: ensureCompletedExport,
+    input: (w) => ({ projectId: w.projectId, exportId: completedExportId }),
+    expect: projectManagers,
+  },
 
   "health.check": { input: () => undefined, expect: everyone },
   "me.get": { input: () => undefined, expect: everyone },
@@ -310,6 +349,17 @@ const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH"
         params: { all: ["sign-in", "email"] },
       }),
       expect: statuses(everyone, 401),
+    },
+  },
+  // Export downloads: the project's managers and admins (set up in beforeAll below).
+  "api/exports/[exportId]/files/[name]/route.ts": {
+    GET: {
+      request: (w, p) =>
+        get(w, p, `/api/exports/${completedExportId}/files/files.txt`, {
+          exportId: completedExportId,
+          name: "files.txt",
+        }),
+      expect: statuses(projectManagers, 200),
     },
   },
   "api/images/[imageId]/file/route.ts": {
@@ -452,6 +502,7 @@ beforeAll(async () => {
   process.env.DATA_DIR = dataDir;
   resetEnvCache();
   world = await buildPersonaWorld(prisma());
+  await ensureCompletedExport(world);
 });
 
 afterAll(async () => {

@@ -1,6 +1,8 @@
 // Entry point for Next route handlers: HTTP helpers and the services binary routes call.
 export * from "./access";
+export * from "./byte-range";
 export * from "./http";
 export * from "./services/embeddings";
+export { exportFileForDownload } from "./services/exports";
 export * from "./services/ingest";
 export * from "./services/models";

@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminRouter } from "./routers/admin";
 import { annotateRouter } from "./routers/annotate";
+import { exportRouter } from "./routers/export";
 import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
 import { meRouter } from "./routers/me";
@@ -14,6 +15,7 @@ import { createCallerFactory, router } from "./trpc";
 export const appRouter = router({
   admin: adminRouter,
   annotate: annotateRouter,
+  export: exportRouter,
   health: healthRouter,
   image: imageRouter,
   me: meRouter,
