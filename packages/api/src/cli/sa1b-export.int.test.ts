@@ -14,7 +14,7 @@ const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
 
 function run(
   args: string[],
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
