@@ -215,3 +215,34 @@ test("an annotator sees the pre-filled masks and the coverage, deletes one, adds
   );
   await expect(page.locator('[data-testid="mask-item"][data-source="manual"]')).toHaveCount(1);
 });
+
+test("an admin cancels a running fully automatic pass", async ({ page }) => {
+  test.skip(!imageId, "needs the project of the first test");
+  await signIn(page, ADMIN);
+  await page.getByTestId("nav-passes").click();
+  await expect(page).toHaveURL(/\/admin\/passes$/);
+  await page.getByTestId("pass-project").selectOption({ label: `${projectName} (1 of 1 ready)` });
+  await page.getByTestId("pass-stage-fully_automatic").check();
+  // The fully automatic defaults: SAM's, a 32x32 grid and one crop layer (minutes on a CPU).
+  await page.getByTestId("pass-advanced").locator("summary").click();
+  await expect(page.getByTestId("param-predIouThresh")).toHaveValue("0.88");
+  await expect(page.getByTestId("param-cropNLayers")).toHaveValue("1");
+  await page.getByTestId("pass-start").click();
+
+  const row = page.getByTestId("pass-row").filter({ hasText: "fully automatic" }).first();
+  await expect(row).toHaveAttribute("data-status", /queued|running/);
+  await expect(row.getByTestId("pass-eta")).toBeVisible();
+  if (shots) await page.screenshot({ path: `${shots}/passes-running.png`, fullPage: true });
+  await row.getByTestId("pass-cancel").click();
+  await expect(row).toHaveAttribute("data-status", "cancelled", { timeout: 30_000 });
+  await expect(row.getByTestId("pass-cancel")).toHaveCount(0);
+  const passId = await row.getAttribute("data-pass-id");
+  const [job] = await query<{ status: string }>(`SELECT status::text AS status FROM "Job" WHERE id = $1`, [
+    passId,
+  ]);
+  expect(job?.status).toBe("cancelled");
+  // The semi-automatic pass's masks and the annotator's work are untouched.
+  const masks = await masksOf(imageId);
+  expect(masks.filter((m) => m.source === "manual" && m.status !== "deleted")).toHaveLength(1);
+  expect(masks.filter((m) => m.source === "semi_auto").length).toBeGreaterThan(1);
+});
