@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import Link from "next/link";
 import { useCallback } from "react";
 import { useTRPC } from "../trpc/client";
+import { ExportPanel } from "./export-panel";
 import { ImageUpload } from "./image-upload";
 import { ProjectAssignments } from "./project-assignments";
 import { ProjectMembers } from "./project-members";
@@ -115,6 +116,8 @@ export function ProjectView({ projectId }: { projectId: string }) {
           <ProjectAssignments projectId={projectId} />
         </>
       ) : null}
+
+      {summary.data.canUpload ? <ExportPanel projectId={projectId} /> : null}
 
       <section className="card" aria-labelledby="grid-title">
         <h2 id="grid-title">All images</h2>
