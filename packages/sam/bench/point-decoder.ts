@@ -9,8 +9,10 @@
  *   - browser click, batch 1: the browser decoder's `prepare` once, then its `click` graph per point;
  *   - BatchPointDecoder at several batch sizes (`prepare` once per image, shown on its own row).
  * All configurations run interleaved, round after round, so a busy machine slows them alike; the table
- * gives each one's median over the rounds (the first, warm-up round is dropped). The fidelity line
- * compares BatchPointDecoder with the stock decoder on the same points (all four candidates).
+ * gives each one's median over the rounds (the first, warm-up round is dropped), in wall time and in this
+ * process's CPU time (all threads; less sensitive to other processes on the machine, but it counts ORT's
+ * spin-waiting too). The fidelity line compares BatchPointDecoder with the stock decoder on the same
+ * points (all four candidates).
  *
  *   npm run bench:point-decoder [-- --image dogs.jpg --points 64 --rounds 3 --threads 2 --batches 1,8,16,32,64 --json]
  */
@@ -186,12 +188,18 @@ async function main() {
     },
   ];
   const samples = configs.map(() => [] as number[]);
+  const cpuSamples = configs.map(() => [] as number[]);
   for (let round = 0; round <= rounds; round++) {
     for (const [i, c] of configs.entries()) {
+      const cpu = process.cpuUsage();
       const start = performance.now();
       await c.run();
       const ms = (performance.now() - start) / c.points;
-      if (round > 0 && c.batch > 0) samples[i]!.push(ms);
+      const used = process.cpuUsage(cpu);
+      if (round > 0 && c.batch > 0) {
+        samples[i]!.push(ms);
+        cpuSamples[i]!.push((used.user + used.system) / 1000 / c.points);
+      }
     }
     if (!json) process.stderr.write(`round ${round}/${rounds} done\n`);
   }
@@ -218,8 +226,13 @@ async function main() {
       name: c.name,
       batch: c.batch,
       msPerPoint: c.batch > 0 ? median(samples[i]!) : median(prepareMs),
+      cpuMsPerPoint: c.batch > 0 ? median(cpuSamples[i]!) : Number.NaN,
     }))
-    .map((r) => ({ ...r, msPerPoint: Math.round(r.msPerPoint * 100) / 100 }));
+    .map((r) => ({
+      ...r,
+      msPerPoint: Math.round(r.msPerPoint * 100) / 100,
+      cpuMsPerPoint: Number.isNaN(r.cpuMsPerPoint) ? null : Math.round(r.cpuMsPerPoint * 100) / 100,
+    }));
   const result = {
     image: imageName,
     imageSize: [w, h],
@@ -234,10 +247,12 @@ async function main() {
     console.log(
       `${imageName} (${w}x${h}), ${threads} intra-op threads, median of ${rounds} interleaved rounds`,
     );
-    console.log(`${"decoder".padEnd(40)}${"batch".padStart(6)}${"ms/point".padStart(10)}`);
+    console.log(
+      `${"decoder".padEnd(40)}${"batch".padStart(6)}${"ms/point".padStart(10)}${"cpu ms/point".padStart(14)}`,
+    );
     for (const r of rows)
       console.log(
-        `${r.name.padEnd(40)}${(r.batch > 0 ? String(r.batch) : "-").padStart(6)}${r.msPerPoint.toFixed(2).padStart(10)}`,
+        `${r.name.padEnd(40)}${(r.batch > 0 ? String(r.batch) : "-").padStart(6)}${r.msPerPoint.toFixed(2).padStart(10)}${(r.cpuMsPerPoint?.toFixed(2) ?? "-").padStart(14)}`,
       );
     console.log(
       `fidelity vs stock (${result.fidelity.points} points, 4 candidates): max |logit diff| ${maxLogitDiff.toExponential(2)}, max |IoU diff| ${maxIouDiff.toExponential(2)}`,
