@@ -4,6 +4,7 @@ export * from "./domain/audit";
 export * from "./domain/embeddings";
 export * from "./domain/exports";
 export * from "./domain/images";
+export * from "./domain/imports";
 export * from "./domain/masks/index";
 export * from "./domain/model-versions";
 export * from "./domain/passes";
