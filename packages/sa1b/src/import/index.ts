@@ -17,6 +17,21 @@ export class Sa1bSourceError extends Error {
   override name = "Sa1bSourceError";
 }
 
+/** Throws Sa1bSourceError unless the path is a readable folder or file; says which it is. */
+export async function checkSa1bSource(sourcePath: string): Promise<"folder" | "file"> {
+  const info = await stat(sourcePath).catch(() => null);
+  if (!info) throw new Sa1bSourceError(`${sourcePath} does not exist`);
+  if (!info.isDirectory() && !info.isFile()) {
+    throw new Sa1bSourceError(`${sourcePath} is neither a folder nor a file`);
+  }
+  try {
+    await access(sourcePath, constants.R_OK | (info.isDirectory() ? constants.X_OK : 0));
+  } catch {
+    throw new Sa1bSourceError(`${sourcePath} cannot be read (permission denied)`);
+  }
+  return info.isDirectory() ? "folder" : "file";
+}
+
 /**
  * Reads an SA-1B folder or shard, whichever the path is. Throws Sa1bSourceError at once, before
  * yielding anything, if the path does not exist or cannot be read.
@@ -25,14 +40,6 @@ export async function openSa1bSource<P extends DecodedSize>(
   sourcePath: string,
   options: Sa1bReadOptions<P>,
 ): Promise<AsyncGenerator<Sa1bReadItem<P>>> {
-  const info = await stat(sourcePath).catch(() => null);
-  if (!info) throw new Sa1bSourceError(`${sourcePath} does not exist`);
-  try {
-    await access(sourcePath, constants.R_OK | (info.isDirectory() ? constants.X_OK : 0));
-  } catch {
-    throw new Sa1bSourceError(`${sourcePath} cannot be read (permission denied)`);
-  }
-  if (info.isDirectory()) return readSa1bFolder(sourcePath, options);
-  if (info.isFile()) return readSa1bTar(sourcePath, options);
-  throw new Sa1bSourceError(`${sourcePath} is neither a folder nor a file`);
+  const kind = await checkSa1bSource(sourcePath);
+  return kind === "folder" ? readSa1bFolder(sourcePath, options) : readSa1bTar(sourcePath, options);
 }
