@@ -7,12 +7,12 @@
  * stock graph read their Tile over the prompt batch. Almost every op after them broadcasts (MatMul, Add,
  * Mul…) or computes its Reshape shapes from a batched tensor, so a batch of prompts already flows through,
  * except in the head's folded first product (`graph-head-fold.ts`), which is written for batch 1 as 2-D
- * Gemms over the 4096 image rows. Here those become batch-generic with the same math:
- *   - `Concat([P, mean, ones, (std)])`: the constant column of ones [1, 4096, 1] is expanded to the batch
- *     (Concat does not broadcast);
- *   - `Gemm(Reshape(A, [4096, K]), B, C)` -> `MatMul(A [B, 4096, K], B) + C` (C [4096, 256] per image, or
- *     the previous [B, 4096, 256] term);
- *   - `Reshape(std, [4096, 1])` -> `std` itself ([B, 4096, 1]).
+ * Gemms over the 4096 image rows: t2 = ([P1 | n | 1] [M1 W1; c1] + k0W1) / r, out = ([P2 | m | 1 | s] [M2 W2;
+ * c2] + t2) / s. Here it becomes batch-generic, with the same math regrouped into one product:
+ *   out = ([P2 | m | 1 | s | (P1 | n | 1) / r] / s) [M2 W2; c2; M1 W1; c1] + k0W1 / (r s)
+ * the left factor [B, 4096, ~118] per prompt (the column of ones [1, 4096, 1] expanded to the batch, as
+ * Concat does not broadcast), the right one [B, ~118, 256] per prompt (the constant rows c expanded), and
+ * the per-image k0W1 [4096, 256] broadcast against the per-prompt row scale 1 / (r s) [B, 4096, 1].
  * The point inputs and the outputs get a symbolic leading dimension. Same weights, same formulas, only
  * float summation order may differ from `click` (and so from the stock decoder).
  */
