@@ -294,11 +294,13 @@ describe("a pass's work items", () => {
     });
     const second = await start();
     expect(second.passKey).toBe(first.passKey);
-    expect(await run(second.id)).toMatchObject({ status: "completed", inserted: 3, replaced: 2 });
+    // The two untouched proposals are replaced; the accepted one is not proposed a second time.
+    expect(await run(second.id)).toMatchObject({ status: "completed", inserted: 2, replaced: 2 });
     const onImage = await prisma().mask.findMany({
       where: { imageId: images[2]!, stage: { not: "fully_automatic" } },
     });
-    expect(onImage.filter((m) => m.jobId === second.id)).toHaveLength(3);
+    expect(onImage.filter((m) => m.jobId === second.id)).toHaveLength(2);
+    expect(await pass(second.id)).toMatchObject({ status: "completed", resultCount: 2 });
     expect(onImage.filter((m) => m.jobId === first.id).map((m) => m.id)).toEqual([made[0]!.id]);
     expect(onImage.filter((m) => m.source === "manual")).toHaveLength(1);
   });

@@ -29,6 +29,13 @@ const jobTypeOf: Record<PassStage, JobType> = { semi_automatic: "semi_auto", ful
 const stageOf = (type: JobType): PassStage => (type === "semi_auto" ? "semi_automatic" : "fully_automatic");
 const PASS_TYPES: JobType[] = ["semi_auto", "full_auto"];
 
+/**
+ * Every pass transaction waits for the pass row's lock and runs in processes busy with inference, whose
+ * event loop can stall for seconds between two queries (mask upsampling and RLE encoding are synchronous):
+ * Prisma's 5 s default would abort them half-way. Storing thousands of masks also takes a while.
+ */
+const PASS_TX = { timeout: 60_000, maxWait: 30_000 } as const;
+
 /** Statuses in which a pass still has work to do (and may be cancelled). */
 const ACTIVE: JobStatus[] = ["queued", "running"];
 
@@ -185,7 +192,7 @@ export async function createPass(
       details: { stage: input.stage, images: imageIds.length, modelVersion: model.name, params },
     });
     return { id: job.id, passKey, imageIds };
-  });
+  }, PASS_TX);
 }
 
 /** What a worker needs to process one image of a pass. */
@@ -255,7 +262,7 @@ export async function claimPassImage(
       modelVersionId: pass.modelVersionId,
       attempts: claimed.attempts,
     };
-  });
+  }, PASS_TX);
 }
 
 /** True when the pass no longer wants work: cancelled, or deleted with its project. Workers poll this. */
@@ -307,50 +314,46 @@ export async function completePassImage(
   result: PassImageResult,
 ): Promise<CompletionOutcome> {
   const now = result.now ?? new Date();
-  return db.$transaction(
-    async (tx) => {
-      const pass = await lockPass(tx, result.jobId);
-      if (!pass || pass.status === "cancelled") return { status: "skipped", reason: "cancelled" } as const;
-      const where = { jobId_imageId: { jobId: result.jobId, imageId: result.imageId } };
-      const item = await tx.passImage.findUnique({ where, select: { status: true } });
-      if (!item) return { status: "skipped", reason: "not in the pass" } as const;
-      if (item.status === "cancelled") return { status: "skipped", reason: "cancelled" } as const;
-      // "failed" here means the image failed for good while this attempt ran on (a stalled job's first
-      // worker): the failure was counted, so this late result is not.
-      if (item.status === "completed" || item.status === "failed") {
-        return { status: "skipped", reason: "already finished" } as const;
-      }
+  return db.$transaction(async (tx) => {
+    const pass = await lockPass(tx, result.jobId);
+    if (!pass || pass.status === "cancelled") return { status: "skipped", reason: "cancelled" } as const;
+    const where = { jobId_imageId: { jobId: result.jobId, imageId: result.imageId } };
+    const item = await tx.passImage.findUnique({ where, select: { status: true } });
+    if (!item) return { status: "skipped", reason: "not in the pass" } as const;
+    if (item.status === "cancelled") return { status: "skipped", reason: "cancelled" } as const;
+    // "failed" here means the image failed for good while this attempt ran on (a stalled job's first
+    // worker): the failure was counted, so this late result is not.
+    if (item.status === "completed" || item.status === "failed") {
+      return { status: "skipped", reason: "already finished" } as const;
+    }
 
-      const { inserted, replaced } = await replaceAutomaticMasks(tx, {
-        imageId: result.imageId,
-        jobId: result.jobId,
-        passKey: pass.passKey ?? "",
-        stage: stageOf(pass.type),
-        modelVersionId: pass.modelVersionId,
-        masks: result.masks,
-      });
-      await tx.passImage.update({
-        where,
-        data: {
-          status: "completed",
-          masks: inserted,
-          seconds: result.seconds,
-          filterCounts: result.filterCounts,
-          error: null,
-          finishedAt: now,
-        },
-      });
-      const counters = { ...pass, doneItems: pass.doneItems + 1 };
-      const update = finishedCounters(counters, now);
-      await tx.job.update({
-        where: { id: result.jobId },
-        data: { ...update, doneItems: counters.doneItems, resultCount: { increment: inserted } },
-      });
-      return { status: "completed", inserted, replaced, passFinished: update.status !== undefined } as const;
-    },
-    // Thousands of masks in one insert can outlast Prisma's 5 s default.
-    { timeout: 60_000, maxWait: 30_000 },
-  );
+    const { inserted, replaced } = await replaceAutomaticMasks(tx, {
+      imageId: result.imageId,
+      jobId: result.jobId,
+      passKey: pass.passKey ?? "",
+      stage: stageOf(pass.type),
+      modelVersionId: pass.modelVersionId,
+      masks: result.masks,
+    });
+    await tx.passImage.update({
+      where,
+      data: {
+        status: "completed",
+        masks: inserted,
+        seconds: result.seconds,
+        filterCounts: result.filterCounts,
+        error: null,
+        finishedAt: now,
+      },
+    });
+    const counters = { ...pass, doneItems: pass.doneItems + 1 };
+    const update = finishedCounters(counters, now);
+    await tx.job.update({
+      where: { id: result.jobId },
+      data: { ...update, doneItems: counters.doneItems, resultCount: { increment: inserted } },
+    });
+    return { status: "completed", inserted, replaced, passFinished: update.status !== undefined } as const;
+  }, PASS_TX);
 }
 
 /**
@@ -378,7 +381,7 @@ export async function failPassImage(
       where: { id: input.jobId },
       data: { ...finishedCounters(counters, now), failedItems: counters.failedItems },
     });
-  });
+  }, PASS_TX);
 }
 
 /**
@@ -426,7 +429,7 @@ export async function cancelPass(
       },
     });
     return { cancelledImageIds: open.map((i) => i.imageId) };
-  });
+  }, PASS_TX);
 }
 
 /**
@@ -450,7 +453,7 @@ export async function abortPass(
       where: { id: jobId },
       data: { status: "failed", error: reason.slice(0, 500), finishedAt: now },
     });
-  });
+  }, PASS_TX);
 }
 
 // ---- reading passes -----------------------------------------------------------------------------------
