@@ -1,5 +1,6 @@
 import { jobName, type QueueName } from "@sas/queue";
 import type { JobHandler } from "./handler";
+import { autoPassImageHandler } from "./handlers/auto-pass-image";
 import { embedImageHandler } from "./handlers/embed-image";
 import { exportDatasetHandler } from "./handlers/export-dataset";
 import { expireLeasesHandler } from "./handlers/expire-leases";
@@ -9,6 +10,7 @@ const handlers: JobHandler<never>[] = [
   expireLeasesHandler as JobHandler<never>,
   embedImageHandler as JobHandler<never>,
   exportDatasetHandler as JobHandler<never>,
+  autoPassImageHandler as JobHandler<never>,
 ];
 
 export function handlersFor(queue: QueueName): Map<string, JobHandler<never>> {

@@ -1,6 +1,7 @@
-import { env } from "@sas/config";
+import { env, logger } from "@sas/config";
 import type { ModelVersion } from "@sas/db";
-import { NodeSam } from "@sas/sam/node";
+import type { PointDecoder } from "@sas/sam";
+import { BatchPointDecoder, type ModelFiles, NodeSam, stockPointDecoder } from "@sas/sam/node";
 
 /**
  * One NodeSam per model version per process, loaded on first use (files checked against the hashes
@@ -11,18 +12,19 @@ import { NodeSam } from "@sas/sam/node";
 const sessions = new Map<string, Promise<NodeSam>>();
 let encoderTail: Promise<unknown> = Promise.resolve();
 
+const modelFiles = (model: ModelVersion): ModelFiles => ({
+  encoderPath: model.encoderPath,
+  encoderSha256: model.encoderSha256,
+  decoderPath: model.decoderPath,
+  decoderSha256: model.decoderSha256,
+});
+
+const executionProviders = () => (env().ORT_EXECUTION_PROVIDER === "cuda" ? ["cuda", "cpu"] : ["cpu"]);
+
 export function samFor(model: ModelVersion): Promise<NodeSam> {
   let session = sessions.get(model.id);
   if (!session) {
-    session = NodeSam.load(
-      {
-        encoderPath: model.encoderPath,
-        encoderSha256: model.encoderSha256,
-        decoderPath: model.decoderPath,
-        decoderSha256: model.decoderSha256,
-      },
-      { executionProviders: env().ORT_EXECUTION_PROVIDER === "cuda" ? ["cuda", "cpu"] : ["cpu"] },
-    );
+    session = NodeSam.load(modelFiles(model), { executionProviders: executionProviders() });
     session.catch(() => sessions.delete(model.id));
     sessions.set(model.id, session);
   }
@@ -36,8 +38,37 @@ export function withEncoder<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/**
+ * The automatic passes' point decoder, one per model version per process: the batched decoder (per-image
+ * work once, many points per run) when its graphs derive and load for this model, else the stock
+ * multi-mask decoder of `samFor` one batch at a time (same masks, slower), with a warning saying why.
+ */
+const pointDecoders = new Map<string, Promise<{ decoder: PointDecoder; release(): Promise<void> }>>();
+
+export function pointDecoderFor(model: ModelVersion): Promise<PointDecoder> {
+  let entry = pointDecoders.get(model.id);
+  if (!entry) {
+    entry = BatchPointDecoder.load(modelFiles(model), { executionProviders: executionProviders() }).then(
+      (batch) => ({ decoder: batch, release: () => batch.release() }),
+      async (error: Error) => {
+        logger("worker").warn(
+          { modelVersionId: model.id, err: error.message },
+          "batched point decoder unavailable; automatic passes use the stock decoder",
+        );
+        return { decoder: stockPointDecoder(await samFor(model)), release: async () => undefined };
+      },
+    );
+    entry.catch(() => pointDecoders.delete(model.id));
+    pointDecoders.set(model.id, entry);
+  }
+  return entry.then((e) => e.decoder);
+}
+
 export async function releaseSessions(): Promise<void> {
   const all = [...sessions.values()];
+  const decoders = [...pointDecoders.values()];
   sessions.clear();
+  pointDecoders.clear();
+  await Promise.all(decoders.map(async (d) => (await d.catch(() => null))?.release()));
   await Promise.all(all.map(async (s) => (await s.catch(() => null))?.release()));
 }
