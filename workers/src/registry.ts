@@ -2,8 +2,8 @@ import { jobName, type QueueName } from "@sas/queue";
 import type { JobHandler } from "./handler";
 import { autoPassImageHandler } from "./handlers/auto-pass-image";
 import { embedImageHandler } from "./handlers/embed-image";
-import { exportDatasetHandler } from "./handlers/export-dataset";
 import { expireLeasesHandler } from "./handlers/expire-leases";
+import { exportDatasetHandler } from "./handlers/export-dataset";
 
 // Every handler a worker can run; the queue a handler serves comes from its job definition.
 const handlers: JobHandler<never>[] = [
