@@ -111,7 +111,7 @@ export async function importSa1b(options: Sa1bImportOptions): Promise<Sa1bImport
       });
       summary.masksImported += result.masks.inserted;
       summary.masksDuplicate += result.masks.duplicates;
-      const masks = `${result.masks.inserted} masks${result.masks.duplicates ? `, ${result.masks.duplicates} already there` : ""}`;
+      const masks = `${result.masks.inserted} mask${result.masks.inserted === 1 ? "" : "s"}${result.masks.duplicates ? `, ${result.masks.duplicates} already there` : ""}`;
       if (result.status === "created") {
         summary.imagesImported += 1;
         print(`imported   ${pair.imageFile} (${pair.probed.width}x${pair.probed.height}, ${masks})`);
