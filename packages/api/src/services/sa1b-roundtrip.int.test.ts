@@ -9,7 +9,7 @@ import { resetEnvCache } from "@sas/config";
 import { disconnectPrisma, exportParamsSchema, prisma } from "@sas/db";
 import { writeSa1bExport } from "@sas/db/export";
 import { closeQueues } from "@sas/queue";
-import { encodeMask, rleToBbox, type Sa1bFile, sa1bExportFileSchema } from "@sas/sa1b";
+import { encodeMask, rleArea, rleToBbox, type Sa1bFile, sa1bExportFileSchema } from "@sas/sa1b";
 import { blobMask, seededRandom } from "@sas/sa1b/test-utils";
 import { LocalDiskStorage, storage } from "@sas/storage";
 import sharp from "sharp";
