@@ -25,7 +25,8 @@ const byNaturalName = new Intl.Collator("en", { numeric: true }).compare;
  * Reads a folder of loose SA-1B files (`sa_<n>.json` beside its image; a public SA-1B sample unpacked
  * has this layout), in natural name order. Each JSON names its image in `image.file_name` (looked up
  * in the same folder; `sa_<n>.jpg` when the JSON cannot say), and one pair is in memory at a time.
- * An image named `sa_<n>.jpg` that no JSON names is reported; other files are ignored.
+ * An image named `sa_<n>.jpg` that no JSON names is reported; other files are ignored. A folder with no
+ * SA-1B files at all is one error (not searched recursively: that is usually the wrong folder).
  */
 export async function* readSa1bFolder<P extends DecodedSize>(
   dir: string,
@@ -36,7 +37,13 @@ export async function* readSa1bFolder<P extends DecodedSize>(
   const dirents = await readdir(dir, { withFileTypes: true });
   const files = new Set(dirents.filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name));
   const named = new Set<string>();
-  for (const name of [...files].filter(isAnnotationsName).sort(byNaturalName)) {
+  const annotationFiles = [...files].filter(isAnnotationsName).sort(byNaturalName);
+  if (annotationFiles.length === 0 && ![...files].some(isSa1bImageName)) {
+    // Most likely the folder above the data (an unpacked sample in a subfolder): say so, not "0 imported".
+    yield fail(path.basename(dir), "no SA-1B files (sa_*.json) in this folder");
+    return;
+  }
+  for (const name of annotationFiles) {
     let annotationsBytes: Uint8Array;
     try {
       annotationsBytes = await readFile(path.join(dir, name));

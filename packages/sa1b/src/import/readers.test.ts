@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -177,6 +177,16 @@ describe("readSa1bTar", () => {
     expect(bad[0]!.error).toMatch(/^not a tar archive/);
   });
 
+  it("says so when an archive holds no SA-1B members", async () => {
+    const file = await writeTar("other.tar", [
+      { name: "notes/readme.txt", bytes: new TextEncoder().encode("hi") },
+    ]);
+    expect(await collect(readSa1bTar(file, options))).toEqual({
+      good: [],
+      bad: [{ file: "other.tar", error: "no SA-1B members (sa_*.json with images) in this archive" }],
+    });
+  });
+
   it("reads a gzipped shard", async () => {
     const { gzipSync } = await import("node:zlib");
     const file = path.join(dir, "shard.tar.gz");
@@ -216,6 +226,16 @@ describe("readSa1bFolder", () => {
       { file: "sa_7.jpg", error: "missing image" },
       { file: "sa_12.json", error: "missing annotation file for sa_12.jpg" },
     ]);
+  });
+  it("says so when a folder holds no SA-1B files (not searching below it)", async () => {
+    const parent = await mkdtemp(path.join(dir, "parent-"));
+    const inner = path.join(parent, "sa_000000");
+    await mkdir(inner);
+    await writeFile(path.join(inner, "sa_1.json"), jsonBytes(good(1)));
+    expect(await collect(readSa1bFolder(parent, options))).toEqual({
+      good: [],
+      bad: [{ file: path.basename(parent), error: "no SA-1B files (sa_*.json) in this folder" }],
+    });
   });
 });
 

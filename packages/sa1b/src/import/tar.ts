@@ -61,6 +61,8 @@ export async function* readSa1bTar<P extends DecodedSize>(
   const waiting = new Map<string, Halves>();
   let lastWhole: string | null = null;
   let entries = 0;
+  let sawPairMember = false;
+  let damaged = false;
   try {
     try {
       for await (const entry of extract) {
@@ -71,6 +73,7 @@ export async function* readSa1bTar<P extends DecodedSize>(
           entry.resume();
           continue;
         }
+        sawPairMember = true;
         if ((entry.header.size ?? 0) > MAX_MEMBER_BYTES) {
           entry.resume();
           yield fail(name, `larger than the ${MAX_MEMBER_BYTES / 1024 / 1024} MB limit`);
@@ -101,6 +104,7 @@ export async function* readSa1bTar<P extends DecodedSize>(
         });
       }
     } catch (error) {
+      damaged = true;
       const detail = error instanceof Error ? error.message : String(error);
       if (/unexpected end/i.test(detail)) {
         yield fail(
@@ -116,6 +120,8 @@ export async function* readSa1bTar<P extends DecodedSize>(
         );
       }
     }
+    if (!sawPairMember && !damaged)
+      yield fail(archive, "no SA-1B members (sa_*.json with images) in this archive");
     for (const [stem, halves] of waiting) {
       if (halves.annotations) yield fail(`${stem}.jpg`, "missing image");
       else if (halves.image && isSa1bImageName(halves.image.name)) {
