@@ -1,7 +1,14 @@
 import { env, logger } from "@sas/config";
 import type { ModelVersion } from "@sas/db";
 import type { PointDecoder } from "@sas/sam";
-import { BatchPointDecoder, type ModelFiles, NodeSam, stockPointDecoder } from "@sas/sam/node";
+import {
+  BatchPointDecoder,
+  type ModelFiles,
+  materializeModelFiles,
+  NodeSam,
+  stockPointDecoder,
+} from "@sas/sam/node";
+import { storage } from "@sas/storage";
 
 /**
  * One NodeSam per model version per process, loaded on first use (files checked against the hashes
@@ -12,19 +19,17 @@ import { BatchPointDecoder, type ModelFiles, NodeSam, stockPointDecoder } from "
 const sessions = new Map<string, Promise<NodeSam>>();
 let encoderTail: Promise<unknown> = Promise.resolve();
 
-const modelFiles = (model: ModelVersion): ModelFiles => ({
-  encoderPath: model.encoderPath,
-  encoderSha256: model.encoderSha256,
-  decoderPath: model.decoderPath,
-  decoderSha256: model.decoderSha256,
-});
+/** The version's files from shared storage, copied into this host's cache and verified (see materializeModelFiles). */
+const modelFiles = (model: ModelVersion): Promise<ModelFiles> => materializeModelFiles(model, storage());
 
 const executionProviders = () => (env().ORT_EXECUTION_PROVIDER === "cuda" ? ["cuda", "cpu"] : ["cpu"]);
 
 export function samFor(model: ModelVersion): Promise<NodeSam> {
   let session = sessions.get(model.id);
   if (!session) {
-    session = NodeSam.load(modelFiles(model), { executionProviders: executionProviders() });
+    session = modelFiles(model).then((files) =>
+      NodeSam.load(files, { executionProviders: executionProviders() }),
+    );
     session.catch(() => sessions.delete(model.id));
     sessions.set(model.id, session);
   }
@@ -48,16 +53,18 @@ const pointDecoders = new Map<string, Promise<{ decoder: PointDecoder; release()
 export function pointDecoderFor(model: ModelVersion): Promise<PointDecoder> {
   let entry = pointDecoders.get(model.id);
   if (!entry) {
-    entry = BatchPointDecoder.load(modelFiles(model), { executionProviders: executionProviders() }).then(
-      (batch) => ({ decoder: batch, release: () => batch.release() }),
-      async (error: Error) => {
-        logger("worker").warn(
-          { modelVersionId: model.id, err: error.message },
-          "batched point decoder unavailable; automatic passes use the stock decoder",
-        );
-        return { decoder: stockPointDecoder(await samFor(model)), release: async () => undefined };
-      },
-    );
+    entry = modelFiles(model)
+      .then((files) => BatchPointDecoder.load(files, { executionProviders: executionProviders() }))
+      .then(
+        (batch) => ({ decoder: batch, release: () => batch.release() }),
+        async (error: Error) => {
+          logger("worker").warn(
+            { modelVersionId: model.id, err: error.message },
+            "batched point decoder unavailable; automatic passes use the stock decoder",
+          );
+          return { decoder: stockPointDecoder(await samFor(model)), release: async () => undefined };
+        },
+      );
     entry.catch(() => pointDecoders.delete(model.id));
     pointDecoders.set(model.id, entry);
   }
