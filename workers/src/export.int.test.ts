@@ -349,6 +349,19 @@ describe("SA-1B export through the queue and a real worker", () => {
     await rm(out, { recursive: true, force: true });
   });
 
+  it("a destination that fails mid-shard surfaces its own error", async () => {
+    const db = prisma();
+    const created = await createExport(db, { id: userId }, { projectId });
+    const claimed = (await claimExport(db, created.id))!;
+    const failing = {
+      async put(_name: string, data: Uint8Array | Readable) {
+        if (data instanceof Readable) for await (const _chunk of data) throw new Error("disk full");
+        return { sizeBytes: 0 };
+      },
+    };
+    await expect(writeSa1bExport(db, storage(), failing, claimed)).rejects.toThrow("disk full");
+  });
+
   it("a stored mask that cannot be exported fails the export for good, with the reason", async () => {
     const db = prisma();
     const bad = await seedImage(20, 20, 5);

@@ -164,8 +164,14 @@ export async function writeSa1bExport(
           image: { image_id: n, width: size.width, height: size.height, file_name: members.image },
           annotations,
         };
-        await shard.writer.add(members.image, jpeg);
-        await shard.writer.add(members.annotations, Buffer.from(JSON.stringify(file)));
+        try {
+          await shard.writer.add(members.image, jpeg);
+          await shard.writer.add(members.annotations, Buffer.from(JSON.stringify(file)));
+        } catch (error) {
+          // A destination that failed (disk full, storage down) ends the archive: report its error.
+          await shard.stored;
+          throw error;
+        }
         const row = manifest.addImage({
           imageId: n,
           sourceImageId: image.id,
