@@ -14,7 +14,7 @@ import {
   ingestImage,
   prisma,
 } from "@sas/db";
-import { ExportCancelledError, writeSa1bExport } from "@sas/db/export";
+import { ExportCancelledError, storageSink, writeSa1bExport } from "@sas/db/export";
 import { closeQueues, enqueueExport, exportJobId, queue, removeExportJob } from "@sas/queue";
 import {
   type CocoRle,
@@ -347,6 +347,31 @@ describe("SA-1B export through the queue and a real worker", () => {
     expect(await dir.exists("sa_000001.tar")).toBe(false);
     expect(await dir.exists("manifest.jsonl")).toBe(false);
     await rm(out, { recursive: true, force: true });
+  });
+
+  it("a retry after a crashed attempt claims the export again and rewrites the same files", async () => {
+    const db = prisma();
+    const created = await createExport(
+      db,
+      { id: userId },
+      { projectId, params: { options: { shardSize: 2 } } },
+    );
+    // Attempt 1 writes everything, then its worker dies before completing the export.
+    const first = (await claimExport(db, created.id))!;
+    await writeSa1bExport(db, storage(), storageSink(storage(), exportKeyPrefix(created.id)), first);
+    const before = await Promise.all(
+      ["sa_000000.tar", "sa_000001.tar", "manifest.jsonl"].map((n) => stored(created.id, n)),
+    );
+    // BullMQ hands the job to another worker: attempt 2 runs from the start and completes.
+    await enqueueExport(created.id);
+    const job = await queue("export").getJob(exportJobId(created.id));
+    await job!.waitUntilFinished(events, 60_000);
+    const summary = await exportSummary(db, created.id);
+    expect(summary).toMatchObject({ status: "completed", attempts: 2, imageCount: 3, maskCount: 4 });
+    const after = await Promise.all(
+      ["sa_000000.tar", "sa_000001.tar", "manifest.jsonl"].map((n) => stored(created.id, n)),
+    );
+    expect(after.map((bytes, i) => Buffer.compare(bytes, before[i]!))).toEqual([0, 0, 0]);
   });
 
   it("a destination that fails mid-shard surfaces its own error", async () => {
