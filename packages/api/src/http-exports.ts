@@ -5,4 +5,10 @@ export * from "./http";
 export * from "./services/embeddings";
 export { exportFileForDownload } from "./services/exports";
 export * from "./services/ingest";
+export {
+  MAX_MODEL_FILE_BYTES,
+  modelUploadParams,
+  registerUploadedModel,
+  stageModelUpload,
+} from "./services/model-versions";
 export * from "./services/models";

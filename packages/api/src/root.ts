@@ -5,6 +5,7 @@ import { exportRouter } from "./routers/export";
 import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
 import { meRouter } from "./routers/me";
+import { modelsRouter } from "./routers/models";
 import { passRouter } from "./routers/pass";
 import { projectRouter } from "./routers/project";
 import { reviewRouter } from "./routers/review";
@@ -19,6 +20,7 @@ export const appRouter = router({
   health: healthRouter,
   image: imageRouter,
   me: meRouter,
+  models: modelsRouter,
   pass: passRouter,
   project: projectRouter,
   users: usersRouter,

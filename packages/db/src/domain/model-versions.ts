@@ -29,3 +29,71 @@ export async function activateModelVersion(db: PrismaClient, id: string): Promis
     db.modelVersion.update({ where: { id }, data: { isActive: true } }),
   ]);
 }
+
+/** A version as the admin page lists it: how much data was made with it. */
+export interface ModelVersionSummary extends ModelVersion {
+  embeddings: number;
+  masks: number;
+}
+
+/** Every version, newest first, with its embedding and mask counts (two grouped counts, not one per row). */
+export async function modelVersionSummaries(db: PrismaClient): Promise<ModelVersionSummary[]> {
+  const [versions, embeddings, masks] = await Promise.all([
+    db.modelVersion.findMany({ orderBy: { createdAt: "desc" } }),
+    db.embedding.groupBy({ by: ["modelVersionId"], _count: { _all: true } }),
+    db.mask.groupBy({ by: ["modelVersionId"], _count: { _all: true } }),
+  ]);
+  const embeddingCount = new Map(embeddings.map((e) => [e.modelVersionId, e._count._all]));
+  const maskCount = new Map(masks.map((m) => [m.modelVersionId, m._count._all]));
+  return versions.map((v) => ({
+    ...v,
+    embeddings: embeddingCount.get(v.id) ?? 0,
+    masks: maskCount.get(v.id) ?? 0,
+  }));
+}
+
+/** The registered version with the same name or the same pair of files, if any (uploads refuse both). */
+export function findConflictingModelVersion(
+  db: PrismaClient,
+  input: Pick<ModelVersionInput, "name" | "encoderSha256" | "decoderSha256">,
+): Promise<ModelVersion | null> {
+  return db.modelVersion.findFirst({
+    where: {
+      OR: [{ name: input.name }, { encoderSha256: input.encoderSha256, decoderSha256: input.decoderSha256 }],
+    },
+  });
+}
+
+/** How far a project is embedded with one version: images that have its embedding, of all the project's images. */
+export async function embeddingProgress(
+  db: PrismaClient,
+  projectId: string,
+  modelVersionId: string,
+): Promise<{ images: number; embedded: number }> {
+  const [images, embedded] = await Promise.all([
+    db.image.count({ where: { projectId } }),
+    db.embedding.count({ where: { modelVersionId, image: { projectId } } }),
+  ]);
+  return { images, embedded };
+}
+
+/** Ids of a project's images that have no embedding for `modelVersionId` yet, a page at a time (keyset on id). */
+export async function imagesWithoutEmbedding(
+  db: PrismaClient,
+  projectId: string,
+  modelVersionId: string,
+  after: string | null,
+  take: number,
+): Promise<string[]> {
+  const rows = await db.image.findMany({
+    where: {
+      projectId,
+      embeddings: { none: { modelVersionId } },
+      ...(after ? { id: { gt: after } } : {}),
+    },
+    select: { id: true },
+    orderBy: { id: "asc" },
+    take,
+  });
+  return rows.map((r) => r.id);
+}
