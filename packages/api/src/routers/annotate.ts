@@ -3,7 +3,6 @@ import {
   deleteMask,
   imageMaskViews,
   type MaskView,
-  modelVersionForProject,
   restoreMask,
   saveManualMask,
   updateMask,
@@ -12,8 +11,10 @@ import { cocoRleSchema } from "@sas/sa1b";
 import { z } from "zod";
 import { assertCanViewImage } from "../access";
 import { announcedProcedure } from "../announced";
+import { decodingModelVersion } from "../services/embeddings";
 import { type MaskEvent, maskEvents } from "../services/mask-events";
 import { assertCanViewMask } from "../services/masks";
+import { maskModelVersionNames } from "../services/model-versions";
 import { canReview } from "../services/review";
 import { protectedProcedure, router } from "../trpc";
 
@@ -108,10 +109,11 @@ export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */
   image: protectedProcedure.input(z.object({ imageId: z.uuid() })).query(async ({ ctx, input }) => {
     const { image, access } = await assertCanViewImage(ctx.db, ctx.user, input.imageId);
-    const [project, modelVersion, masks] = await Promise.all([
+    const [project, modelVersion, masks, maskVersions] = await Promise.all([
       ctx.db.project.findUniqueOrThrow({ where: { id: image.projectId }, select: { name: true } }),
-      modelVersionForProject(ctx.db, image.projectId),
+      decodingModelVersion(ctx.db, image),
       imageMaskViews(ctx.db, image.id),
+      maskModelVersionNames(ctx.db, image.id),
     ]);
     return {
       image: {
@@ -124,6 +126,10 @@ export const annotateRouter = router({
       },
       projectName: project.name,
       modelVersionId: modelVersion?.id ?? null,
+      /** The version whose embedding and decoder the page uses for this image (see decodingModelVersion). */
+      modelVersionName: modelVersion?.name ?? null,
+      /** Mask id -> name of the model version that made it (absent: none recorded). */
+      maskModelVersions: maskVersions,
       masks,
       canEditAll: access.canManage,
       canReview: canReview(access),

@@ -1,8 +1,38 @@
 import type { SessionUser } from "@sas/auth";
-import { modelVersionForProject, type PrismaClient } from "@sas/db";
+import { logger } from "@sas/config";
+import { type ModelVersion, modelVersionForProject, type PrismaClient } from "@sas/db";
+import { enqueueEmbedding } from "@sas/queue";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 import { assertCanViewImage } from "../access";
+
+/**
+ * The model version the annotation page decodes an image with (its embedding and its browser decoder must
+ * match). The rule: the project's current version (its own, else the active one) when the image has that
+ * version's embedding, or has no embedding at all (the upload queued it). An image embedded only with
+ * older versions opens with the newest of those, so activating a new version never makes an embedded image
+ * unusable, and the current version's embedding is queued so the next visit uses it.
+ */
+export async function decodingModelVersion(
+  db: PrismaClient,
+  image: { id: string; projectId: string },
+): Promise<ModelVersion | null> {
+  const current = await modelVersionForProject(db, image.projectId);
+  const embeddings = await db.embedding.findMany({
+    where: { imageId: image.id },
+    orderBy: { createdAt: "desc" },
+    select: { modelVersion: true },
+  });
+  if (!current || embeddings.length === 0 || embeddings.some((e) => e.modelVersion.id === current.id))
+    return current;
+  await enqueueEmbedding(image.id, current.id).catch((error: Error) =>
+    logger("api").warn(
+      { imageId: image.id, err: error.message },
+      "could not queue the current version's embedding",
+    ),
+  );
+  return embeddings[0]!.modelVersion;
+}
 
 export interface ServedEmbedding {
   bytes: Buffer;
@@ -16,7 +46,7 @@ export interface ServedEmbedding {
 
 /**
  * The stored embedding of an image for a caller who may view that image (`assertCanViewImage`: an
- * annotator only their assigned images), for the given model version or the one the project uses. NOT_FOUND until the embedding exists (the image is still queued).
+ * annotator only their assigned images), for the given model version or the one `decodingModelVersion` picks. NOT_FOUND until the embedding exists (the image is still queued).
  */
 export async function embeddingForViewer(
   db: PrismaClient,
@@ -25,7 +55,7 @@ export async function embeddingForViewer(
   modelVersionId?: string,
 ): Promise<ServedEmbedding> {
   const { image } = await assertCanViewImage(db, user, imageId);
-  const versionId = modelVersionId ?? (await modelVersionForProject(db, image.projectId))?.id;
+  const versionId = modelVersionId ?? (await decodingModelVersion(db, image))?.id;
   if (!versionId) throw new TRPCError({ code: "NOT_FOUND", message: "no model version is active" });
   const embedding = await db.embedding.findUnique({
     where: { imageId_modelVersionId: { imageId, modelVersionId: versionId } },
