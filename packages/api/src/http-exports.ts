@@ -8,6 +8,7 @@ export * from "./services/ingest";
 export {
   MAX_MODEL_FILE_BYTES,
   modelUploadParams,
+  reembedProject,
   registerUploadedModel,
   stageModelUpload,
 } from "./services/model-versions";
