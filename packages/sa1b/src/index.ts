@@ -1,4 +1,5 @@
 export { type Bbox, type MaskExtent, maskExtent, maskToBbox } from "./bbox";
+export { COCO_NAME, FILE_LIST_NAME, MANIFEST_NAME, shardName } from "./export/names";
 export { bboxIoU, type IoUOptions, maskIoU, rleIoU } from "./iou";
 export { assertValidMask, type BinaryMask, createMask, maskArea } from "./mask";
 export {

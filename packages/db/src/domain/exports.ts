@@ -1,3 +1,4 @@
+import { COCO_NAME, FILE_LIST_NAME, MANIFEST_NAME, shardName } from "@sas/sa1b";
 import { z } from "zod";
 import type { JobStatus, Prisma, PrismaClient } from "../generated/prisma/client";
 import { audit } from "./audit";
@@ -96,9 +97,9 @@ export const exportFileKey = (exportId: string, name: string) => `${exportKeyPre
 /** Names of the files an export with these options and this many images consists of. */
 export function exportFileNames(options: ExportOptions, imageCount: number): string[] {
   const shards = Math.ceil(imageCount / options.shardSize);
-  const names = Array.from({ length: shards }, (_, i) => `sa_${String(i).padStart(6, "0")}.tar`);
-  names.push("manifest.jsonl", "files.txt");
-  if (options.coco) names.push("coco.json");
+  const names = Array.from({ length: shards }, (_, i) => shardName(i));
+  names.push(MANIFEST_NAME, FILE_LIST_NAME);
+  if (options.coco) names.push(COCO_NAME);
   return names;
 }
 

@@ -171,10 +171,3 @@ export class ManifestBuilder {
 
 /** One JSON Lines line. */
 export const jsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`;
-
-export const MANIFEST_NAME = "manifest.jsonl";
-export const FILE_LIST_NAME = "files.txt";
-export const COCO_NAME = "coco.json";
-
-/** `sa_000000.tar`, `sa_000001.tar`, ... */
-export const shardName = (index: number): string => `sa_${String(index).padStart(6, "0")}.tar`;
