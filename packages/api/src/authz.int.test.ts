@@ -204,6 +204,19 @@ const procedureRules: Record<string, ProcedureRule> = {
   },
   "annotate.events": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
 
+  "models.list": { input: () => undefined, expect: adminsOnly },
+  // The world's own version: the project pins it, so making it active changes nothing the matrix reads.
+  "models.activate": { input: (w) => ({ modelVersionId: w.modelVersionId }), expect: adminsOnly },
+  // Queues embedding jobs for images lacking one (no worker runs in this suite).
+  "models.reembedProject": {
+    input: (w) => ({ projectId: w.projectId, modelVersionId: w.modelVersionId }),
+    expect: adminsOnly,
+  },
+  "models.reembedProgress": {
+    input: (w) => ({ projectId: w.projectId, modelVersionId: w.modelVersionId }),
+    expect: adminsOnly,
+  },
+
   // Starting queues a real export job (no worker runs in this suite).
   "export.start": {
     input: (w) => ({ projectId: w.projectId, filters: { label: "authz" } }),
@@ -373,6 +386,21 @@ const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH"
       request: (w, p) =>
         get(w, p, `/api/images/${w.images.assigned}/embedding`, { imageId: w.images.assigned }),
       expect: statuses(assignedImageViewers, 200),
+    },
+  },
+  // Registering a model version: admins only; bytes that are not ONNX get an admin past the checks to the 400.
+  "api/models/route.ts": {
+    POST: {
+      request: (w, p) => ({
+        url: `${TEST_ORIGIN}/api/models?name=authz-junk&encoderBytes=4&decoderBytes=4`,
+        init: {
+          method: "POST",
+          headers: w.headers(p, { "content-type": "application/octet-stream" }),
+          body: new TextEncoder().encode("junkjunk"),
+        },
+        params: {},
+      }),
+      expect: statuses(adminsOnly, 400),
     },
   },
   // Model weights are not project data: any signed-in user may fetch them.
