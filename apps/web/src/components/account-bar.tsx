@@ -30,6 +30,7 @@ export function AccountBar() {
         </Link>
       ) : null}
       {me.data.role === "admin" ? <Link href="/admin/queues">Queues</Link> : null}
+      {me.data.role === "admin" ? <Link href="/admin/models">Models</Link> : null}
       <span>
         {me.data.name} · <span className="role">{me.data.role}</span>
       </span>
