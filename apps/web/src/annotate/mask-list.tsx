@@ -119,6 +119,9 @@ export function MaskList(props: {
   onDelete: (id: string) => void;
   onRelabel: (id: string, label: string) => void;
   onCutout: (id: string) => void;
+  /** Mask id -> name of the model version that made it; the image's embedding's version. */
+  maskModelVersions?: Readonly<Record<string, string>>;
+  embeddingModelVersion?: string | null;
 }) {
   return (
     <section aria-label="Masks on this image">
@@ -127,6 +130,12 @@ export function MaskList(props: {
         <span className="muted" data-testid="mask-count">
           {props.items.length}
         </span>
+        {props.embeddingModelVersion ? (
+          <small className="muted" data-testid="embedding-model-version">
+            {" "}
+            · embedding: {props.embeddingModelVersion}
+          </small>
+        ) : null}
       </h2>
       <ul className="mask-list" data-testid="mask-list">
         {props.items.map((item, i) => {
@@ -164,6 +173,9 @@ export function MaskList(props: {
                       ? `${sourceNames[m.source]} · IoU ${m.predictedIou?.toFixed(2) ?? "–"}`
                       : `${sourceNames[m.source]} · ${m.authorName ?? "unknown"} · ${formatDuration(m.activeMs)}`
                     : "saving…"}
+                  {props.maskModelVersions?.[item.id] ? (
+                    <span data-testid="mask-model-version"> · {props.maskModelVersions[item.id]}</span>
+                  ) : null}
                   {item.proposed ? (
                     <span className="badge badge-proposed" data-testid="proposed-badge">
                       {" "}

@@ -945,6 +945,8 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             meId={me.data?.id ?? null}
             canEditAll={ws.canEditAll}
             canReview={ws.canReview}
+            maskModelVersions={ws.maskModelVersions}
+            embeddingModelVersion={ws.modelVersionName}
             onApprove={(id) => review(id, "approved")}
             onReject={(id, reason) => review(id, "rejected", reason)}
             onCorrect={startCorrection}
