@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createCaller } from "@sas/api";
 import { decodingModelVersion, reembedProject } from "@sas/api/http";
 import { auth } from "@sas/auth";
 import { logger, repoRoot, resetEnvCache } from "@sas/config";
@@ -22,6 +23,7 @@ import { createMask, encodeMask } from "@sas/sa1b";
 import { defaultModelFiles, modelFileKey } from "@sas/sam/node";
 import { LocalDiskStorage, storage } from "@sas/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GET as getEmbedding } from "../../apps/web/src/app/api/images/[imageId]/embedding/route";
 import { GET as getDecoderPart } from "../../apps/web/src/app/api/models/[modelVersionId]/decoder/[part]/route";
 import { POST as uploadModel } from "../../apps/web/src/app/api/models/route";
 import { startWorker } from "./run-worker";
@@ -256,8 +258,29 @@ describe("model versions: register a second version, embed with it, masks keep t
       const again = await upload(encoder, decoder, { name: `minisam-v3-${unique}` });
       expect(again.status).toBe(409);
 
-      // An image embedded only with v1 still opens with v1 (its embedding and decoder) until v2's exists.
+      // An image embedded only with v1 still opens with v1 (its embedding and decoder) until v2's exists:
+      // annotate.image names v1, and the embedding route serves v1's embedding.
       expect((await decodingModelVersion(db, truck.image))?.id).toBe(v1);
+      const caller = createCaller({
+        db,
+        user: { id: adminId, role: "admin", email: `admin-${unique}@models.test`, name: "admin" },
+        reqId: "model-versions-test",
+        log: logger("test"),
+      });
+      const page = await caller.annotate.image({ imageId: truck.image.id });
+      expect(page).toMatchObject({
+        modelVersionId: v1,
+        modelVersionName: `minisam-v1-${unique}`,
+        maskModelVersions: { [saved.id]: `minisam-v1-${unique}` },
+      });
+      const served = await getEmbedding(
+        new Request(`${origin}/api/images/${truck.image.id}/embedding`, {
+          headers: { cookie: cookies.admin },
+        }),
+        { params: Promise.resolve({ imageId: truck.image.id }) },
+      );
+      expect([served.status, served.headers.get("x-model-version")]).toEqual([200, v1]);
+      await served.body?.cancel();
 
       // A new upload and a re-embed of the project both embed with v2, on a worker loading v2 from storage.
       const dog = await ingestImage(db, blobs, {
@@ -285,6 +308,9 @@ describe("model versions: register a second version, embed with it, masks keep t
       expect(await db.embedding.count({ where: { imageId: dog.image.id, modelVersionId: v1 } })).toBe(0);
       // Now the truck decodes with v2, and the v1 mask still records v1.
       expect((await decodingModelVersion(db, truck.image))?.id).toBe(v2.id);
+      expect((await caller.annotate.image({ imageId: truck.image.id })).modelVersionName).toBe(
+        `minisam-v2-${unique}`,
+      );
       expect((await db.mask.findUniqueOrThrow({ where: { id: saved.id } })).modelVersionId).toBe(v1);
 
       // The decoder route serves v2's graphs, named by v2's decoder hash.
