@@ -101,6 +101,36 @@ async function storedModelKeys(): Promise<string[]> {
   return keys;
 }
 
+/** A manual mask on the image, saved by the admin through the mask domain. */
+function saveMaskOn(image: { id: string; width: number; height: number }) {
+  const mask = createMask(image.width, image.height);
+  mask.data.fill(1, 0, 5000);
+  const now = new Date();
+  return saveManualMask(
+    prisma(),
+    { userId: adminId },
+    {
+      id: randomUUID(),
+      imageId: image.id,
+      rle: encodeMask(mask),
+      predictedIou: 0.9,
+      stabilityScore: 0.95,
+      pointCoords: [[10, 2]],
+      prompts: [{ type: "point", x: 10, y: 2, label: 1 }],
+      label: "thing",
+      timing: {
+        startedAt: now,
+        finishedAt: now,
+        activeMs: 1000,
+        clicks: 1,
+        boxes: 0,
+        brushStrokes: 0,
+        undos: 0,
+      },
+    },
+  );
+}
+
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, ms: number): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
@@ -186,31 +216,7 @@ describe("model versions: register a second version, embed with it, masks keep t
       filename: "truck.jpg",
       bytes: await readFile(path.join(fixtures, "truck.jpg")),
     });
-    const mask = createMask(truck.image.width, truck.image.height);
-    mask.data.fill(1, 0, 5000);
-    const saved = await saveManualMask(
-      db,
-      { userId: adminId },
-      {
-        id: randomUUID(),
-        imageId: truck.image.id,
-        rle: encodeMask(mask),
-        predictedIou: 0.9,
-        stabilityScore: 0.95,
-        pointCoords: [[10, 2]],
-        prompts: [{ type: "point", x: 10, y: 2, label: 1 }],
-        label: "thing",
-        timing: {
-          startedAt: new Date(),
-          finishedAt: new Date(),
-          activeMs: 1000,
-          clicks: 1,
-          boxes: 0,
-          brushStrokes: 0,
-          undos: 0,
-        },
-      },
-    );
+    const saved = await saveMaskOn(truck.image);
     const worker = startWorker({
       queue: "embed",
       redisUrl: process.env.REDIS_URL!,
@@ -281,6 +287,9 @@ describe("model versions: register a second version, embed with it, masks keep t
       );
       expect([served.status, served.headers.get("x-model-version")]).toEqual([200, v1]);
       await served.body?.cancel();
+      // A mask made now is made on v1's embedding, and records v1.
+      const madeOnV1 = await saveMaskOn(truck.image);
+      expect((await db.mask.findUniqueOrThrow({ where: { id: madeOnV1.id } })).modelVersionId).toBe(v1);
 
       // A new upload and a re-embed of the project both embed with v2, on a worker loading v2 from storage.
       const dog = await ingestImage(db, blobs, {
@@ -312,6 +321,8 @@ describe("model versions: register a second version, embed with it, masks keep t
         `minisam-v2-${unique}`,
       );
       expect((await db.mask.findUniqueOrThrow({ where: { id: saved.id } })).modelVersionId).toBe(v1);
+      const madeOnV2 = await saveMaskOn(truck.image);
+      expect((await db.mask.findUniqueOrThrow({ where: { id: madeOnV2.id } })).modelVersionId).toBe(v2.id);
 
       // The decoder route serves v2's graphs, named by v2's decoder hash.
       const part = await getDecoderPart(

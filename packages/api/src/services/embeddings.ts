@@ -1,6 +1,6 @@
 import type { SessionUser } from "@sas/auth";
 import { logger } from "@sas/config";
-import { type ModelVersion, modelVersionForProject, type PrismaClient } from "@sas/db";
+import { decodingModelVersions, type ModelVersion, type PrismaClient } from "@sas/db";
 import { enqueueEmbedding } from "@sas/queue";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
@@ -8,30 +8,22 @@ import { assertCanViewImage } from "../access";
 
 /**
  * The model version the annotation page decodes an image with (its embedding and its browser decoder must
- * match). The rule: the project's current version (its own, else the active one) when the image has that
- * version's embedding, or has no embedding at all (the upload queued it). An image embedded only with
- * older versions opens with the newest of those, so activating a new version never makes an embedded image
- * unusable, and the current version's embedding is queued so the next visit uses it.
+ * match; the rule is `decodingModelVersions`'). When that is an older version, the current version's
+ * embedding is queued so the next visit uses it.
  */
 export async function decodingModelVersion(
   db: PrismaClient,
   image: { id: string; projectId: string },
 ): Promise<ModelVersion | null> {
-  const current = await modelVersionForProject(db, image.projectId);
-  const embeddings = await db.embedding.findMany({
-    where: { imageId: image.id },
-    orderBy: { createdAt: "desc" },
-    select: { modelVersion: true },
-  });
-  if (!current || embeddings.length === 0 || embeddings.some((e) => e.modelVersion.id === current.id))
-    return current;
-  await enqueueEmbedding(image.id, current.id).catch((error: Error) =>
-    logger("api").warn(
-      { imageId: image.id, err: error.message },
-      "could not queue the current version's embedding",
-    ),
-  );
-  return embeddings[0]!.modelVersion;
+  const { current, decoding } = await decodingModelVersions(db, image);
+  if (current && decoding && decoding.id !== current.id)
+    await enqueueEmbedding(image.id, current.id).catch((error: Error) =>
+      logger("api").warn(
+        { imageId: image.id, err: error.message },
+        "could not queue the current version's embedding",
+      ),
+    );
+  return decoding;
 }
 
 export interface ServedEmbedding {

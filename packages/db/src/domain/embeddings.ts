@@ -38,3 +38,24 @@ export async function modelVersionForProject(db: PrismaClient, projectId: string
   const project = await db.project.findUnique({ where: { id: projectId }, select: { modelVersion: true } });
   return project?.modelVersion ?? (await db.modelVersion.findFirst({ where: { isActive: true } }));
 }
+
+/**
+ * The version an image is decoded with on the annotation page, and the project's current one. The rule:
+ * the current version when the image has its embedding or has none at all (it is queued on upload); an
+ * image embedded only with older versions is decoded with the newest of those until the current one's
+ * embedding exists, so activating a version never makes an embedded image unusable. Manual masks record
+ * `decoding`, the version whose embedding made them.
+ */
+export async function decodingModelVersions(db: PrismaClient, image: { id: string; projectId: string }) {
+  const current = await modelVersionForProject(db, image.projectId);
+  const embeddings = await db.embedding.findMany({
+    where: { imageId: image.id },
+    orderBy: { createdAt: "desc" },
+    select: { modelVersion: true },
+  });
+  const decoding =
+    !current || embeddings.length === 0 || embeddings.some((e) => e.modelVersion.id === current.id)
+      ? current
+      : embeddings[0]!.modelVersion;
+  return { current, decoding };
+}

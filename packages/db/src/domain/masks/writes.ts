@@ -9,7 +9,7 @@
  */
 import type { CocoRle } from "@sas/sa1b";
 import type { MaskSource, MaskStatus, Prisma, PrismaClient } from "../../generated/prisma/client";
-import { modelVersionForProject } from "../embeddings";
+import { decodingModelVersions } from "../embeddings";
 import { isUniqueViolation } from "../users";
 import { conflict, staleVersion } from "./conflicts";
 import { MaskDomainError, maskNotFound } from "./errors";
@@ -159,7 +159,8 @@ export async function saveManualMask(
   if (earlier) return earlier;
 
   const geometry = storedGeometry(input.rle, image);
-  const modelVersion = await modelVersionForProject(db, image.projectId);
+  // The version whose embedding the page decoded with (an older one while the current is being embedded).
+  const modelVersion = (await decodingModelVersions(db, image)).decoding;
   try {
     return await db.$transaction(async (tx) => {
       await tx.mask.create({
