@@ -17,6 +17,7 @@ import {
   prisma,
   registerModelVersion,
   saveManualMask,
+  storeModelFiles,
 } from "@sas/db";
 import { closeQueues } from "@sas/queue";
 import { createMask, encodeMask } from "@sas/sa1b";
@@ -338,4 +339,18 @@ describe("model versions: register a second version, embed with it, masks keep t
       await worker.close();
     }
   }, 600_000);
+
+  it("the seed's default pair goes into storage and the row names storage keys", async () => {
+    const blobs = storage();
+    const files = defaultModelFiles();
+    const stored = await storeModelFiles(blobs, { name: "default", ...files });
+    expect(stored).toMatchObject({
+      encoderPath: `models/${files.encoderSha256}.onnx`,
+      decoderPath: `models/${files.decoderSha256}.onnx`,
+    });
+    expect((await blobs.stat(stored.encoderPath))?.sizeBytes).toBe(
+      (await readFile(files.encoderPath)).byteLength,
+    );
+    expect(await blobs.exists(stored.decoderPath)).toBe(true);
+  });
 });
