@@ -5,9 +5,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { decodeRle, encodeMask, rleIoU, sa1bExportFileSchema } from "@sas/sa1b";
+import { untarBytes } from "@sas/sa1b/import/testing";
 import { rectMask } from "@sas/sa1b/test-utils";
 import { hashPassword } from "better-auth/crypto";
-import { extract } from "tar-stream";
 import { query, signIn } from "./support";
 
 const fixtures = path.resolve(import.meta.dirname, "../../shared/fixtures/images");
@@ -27,28 +27,6 @@ async function createManager(): Promise<void> {
      VALUES ($1, $2, $3, 'credential', $4, now())`,
     [randomUUID(), id, id, await hashPassword(MANAGER.password)],
   );
-}
-
-async function untar(bytes: Buffer): Promise<Map<string, Buffer>> {
-  const members = new Map<string, Buffer>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      stream.on("end", () => {
-        members.set(header.name, Buffer.concat(chunks));
-        next();
-      });
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  reader.end(bytes);
-  await done;
-  return members;
 }
 
 test("a manager filters, exports, watches the progress and downloads a shard that unpacks to SA-1B files", async ({
@@ -100,7 +78,7 @@ test("a manager filters, exports, watches the progress and downloads a shard tha
   const link = item.getByTestId("export-file").filter({ hasText: "sa_000000.tar" });
   const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
   const saved = await download.path();
-  const members = await untar(await readFile(saved));
+  const members = await untarBytes(await readFile(saved));
   expect([...members.keys()].sort()).toEqual(["sa_1.jpg", "sa_1.json"]);
   const file = sa1bExportFileSchema.parse(JSON.parse(members.get("sa_1.json")!.toString()));
   expect(file.image).toMatchObject({ image_id: 1, file_name: "sa_1.jpg", width: image!.width });

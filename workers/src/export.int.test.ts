@@ -25,38 +25,15 @@ import {
   type Sa1bExportFile,
   sa1bExportFileSchema,
 } from "@sas/sa1b";
+import { untarBytes } from "@sas/sa1b/import/testing";
 import { blobMask, rectMask, seededRandom } from "@sas/sa1b/test-utils";
 import { LocalDiskStorage, storage } from "@sas/storage";
 import { QueueEvents, type Worker } from "bullmq";
 import sharp from "sharp";
-import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker } from "./run-worker";
 
 process.env.LOG_LEVEL ??= "warn";
-
-/** Every member of a tar, by name. */
-async function untar(bytes: Buffer | Readable): Promise<Map<string, Buffer>> {
-  const members = new Map<string, Buffer>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      stream.on("end", () => {
-        members.set(header.name, Buffer.concat(chunks));
-        next();
-      });
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  (bytes instanceof Readable ? bytes : Readable.from([bytes])).pipe(reader);
-  await done;
-  return members;
-}
 
 interface SeededMask {
   id: string;
@@ -215,7 +192,7 @@ describe("SA-1B export through the queue and a real worker", () => {
 
     const members = new Map<string, Buffer>();
     for (const shard of ["sa_000000.tar", "sa_000001.tar"]) {
-      for (const [name, bytes] of await untar(await stored(id, shard))) members.set(name, bytes);
+      for (const [name, bytes] of await untarBytes(await stored(id, shard))) members.set(name, bytes);
     }
     expect([...members.keys()].sort()).toEqual(
       ["sa_1.jpg", "sa_1.json", "sa_2.jpg", "sa_2.json", "sa_3.jpg", "sa_3.json"].sort(),
@@ -297,7 +274,7 @@ describe("SA-1B export through the queue and a real worker", () => {
   it("downsamples: shortest side N for the JSON, the JPEG and every mask; bboxes of their own masks", async () => {
     const { id, summary } = await runExport({ options: { shortestSide: 20 } });
     expect(summary.maskCount).toBeGreaterThan(0);
-    const members = await untar(await stored(id, "sa_000000.tar"));
+    const members = await untarBytes(await stored(id, "sa_000000.tar"));
     for (const [name, bytes] of members) {
       if (!name.endsWith(".json")) continue;
       const file = sa1bExportFileSchema.parse(JSON.parse(bytes.toString()));

@@ -5,9 +5,9 @@ import path from "node:path";
 import { repoRoot, resetEnvCache } from "@sas/config";
 import { disconnectPrisma, ingestImage, prisma } from "@sas/db";
 import { encodeMask, sa1bExportFileSchema } from "@sas/sa1b";
+import { untarBytes } from "@sas/sa1b/import/testing";
 import { rectMask } from "@sas/sa1b/test-utils";
 import { storage } from "@sas/storage";
-import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
@@ -33,28 +33,6 @@ function run(
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function untarNames(file: string): Promise<Map<string, Buffer>> {
-  const members = new Map<string, Buffer>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      stream.on("end", () => {
-        members.set(header.name, Buffer.concat(chunks));
-        next();
-      });
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  reader.end(await readFile(file));
-  await done;
-  return members;
 }
 
 describe("npm run sa1b:export", () => {
@@ -110,7 +88,7 @@ describe("npm run sa1b:export", () => {
       "manifest.jsonl",
       "sa_000000.tar",
     ]);
-    const members = await untarNames(path.join(out, "sa_000000.tar"));
+    const members = await untarBytes(await readFile(path.join(out, "sa_000000.tar")));
     const file = sa1bExportFileSchema.parse(JSON.parse(members.get("sa_1.json")!.toString()));
     expect(Math.min(file.image.width, file.image.height)).toBe(100);
     expect(file.annotations).toHaveLength(1);

@@ -10,35 +10,13 @@ import { disconnectPrisma, exportParamsSchema, prisma } from "@sas/db";
 import { writeSa1bExport } from "@sas/db/export";
 import { closeQueues } from "@sas/queue";
 import { encodeMask, rleArea, rleToBbox, type Sa1bFile, sa1bExportFileSchema } from "@sas/sa1b";
+import { untarBytes } from "@sas/sa1b/import/testing";
 import { blobMask, seededRandom } from "@sas/sa1b/test-utils";
 import { LocalDiskStorage, storage } from "@sas/storage";
 import sharp from "sharp";
-import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importSa1b } from "./sa1b-import";
 import { fixtureImage } from "./sa1b-import.fixtures";
-
-async function untar(bytes: Buffer): Promise<Map<string, Buffer>> {
-  const members = new Map<string, Buffer>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      stream.on("end", () => {
-        members.set(header.name, Buffer.concat(chunks));
-        next();
-      });
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  reader.end(bytes);
-  await done;
-  return members;
-}
 
 describe("SA-1B round trip: import, then export", () => {
   let work: string;
@@ -98,7 +76,7 @@ describe("SA-1B round trip: import, then export", () => {
       createdAt: new Date(),
     });
     expect([result.images, result.masks]).toEqual([1, 4]);
-    const members = await untar(await readFile(path.join(work, "out", "sa_000000.tar")));
+    const members = await untarBytes(await readFile(path.join(work, "out", "sa_000000.tar")));
     const exported = sa1bExportFileSchema.parse(JSON.parse(members.get("sa_1.json")!.toString()));
     expect([exported.image.width, exported.image.height]).toEqual([width, height]);
 

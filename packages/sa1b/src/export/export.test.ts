@@ -1,7 +1,7 @@
 import sharp from "sharp";
-import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { maskExtent } from "../bbox";
+import { untarBytes } from "../import/testing";
 import { maskIoU } from "../iou";
 import { type BinaryMask, createMask } from "../mask";
 import { decodeRle, encodeMask } from "../rle";
@@ -227,27 +227,7 @@ describe("COCO entries", () => {
 describe("tar shards", () => {
   it("writes members a tar reader unpacks byte for byte", async () => {
     const shard = new TarShardWriter(new Date("2026-01-01T00:00:00Z"));
-    const reading = (async () => {
-      const out = new Map<string, Buffer>();
-      const reader = extract();
-      const done = new Promise<void>((resolve, reject) => {
-        reader.on("entry", (header, stream, next) => {
-          const chunks: Buffer[] = [];
-          stream.on("data", (c: unknown) => {
-            chunks.push(c as Buffer);
-          });
-          stream.on("end", () => {
-            out.set(header.name, Buffer.concat(chunks));
-            next();
-          });
-        });
-        reader.on("finish", resolve);
-        reader.on("error", reject);
-      });
-      shard.readable.pipe(reader);
-      await done;
-      return out;
-    })();
+    const reading = untarBytes(shard.readable);
     const big = new Uint8Array(300_000).map((_, i) => i % 251);
     await shard.add("sa_1.jpg", big);
     await shard.add("sa_1.json", new TextEncoder().encode('{"a":1}'));

@@ -1,6 +1,6 @@
-/** Builders for SA-1B import tests: annotation files from real masks, and real tar bytes (tar-stream). */
+/** Builders for SA-1B import/export tests: annotation files from real masks, real tar bytes and their unpacking (tar-stream). */
 import { Readable } from "node:stream";
-import { pack } from "tar-stream";
+import { extract, pack } from "tar-stream";
 import type { BinaryMask } from "../mask";
 import { encodeMask, rleToBbox } from "../rle";
 import type { Sa1bExportAnnotation, Sa1bExportFile } from "../sa1b-file";
@@ -65,4 +65,28 @@ export async function tarBytes(members: readonly TarMember[]): Promise<Buffer> {
   }
   archive.finalize();
   return collected;
+}
+
+/** Every member of a tar, by name, in archive order: from its bytes or from a stream still being written. */
+export async function untarBytes(source: Uint8Array | Readable): Promise<Map<string, Buffer>> {
+  const members = new Map<string, Buffer>();
+  const reader = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => {
+        chunks.push(c as Buffer);
+      });
+      stream.on("end", () => {
+        members.set(header.name, Buffer.concat(chunks));
+        next();
+      });
+    });
+    reader.on("finish", resolve);
+    reader.on("error", reject);
+  });
+  if (source instanceof Readable) source.pipe(reader);
+  else reader.end(Buffer.from(source.buffer, source.byteOffset, source.byteLength));
+  await done;
+  return members;
 }
