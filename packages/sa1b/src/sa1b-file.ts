@@ -7,7 +7,7 @@
  * Shared contract between export (writer) and import (reader); change it only with both in mind.
  */
 import { z } from "zod";
-import { sa1bAnnotationSchema, sa1bImageSchema } from "./schema";
+import { refineSegmentationSizes, sa1bAnnotationSchema, sa1bImageSchema } from "./schema";
 
 export const SA1B_MASK_SOURCES = ["manual", "semi_auto", "auto"] as const;
 export const SA1B_STAGES = ["assisted_manual", "semi_automatic", "fully_automatic"] as const;
@@ -30,19 +30,7 @@ export const sa1bExportFileSchema = z
     image: sa1bImageSchema,
     annotations: z.array(sa1bExportAnnotationSchema),
   })
-  .superRefine((file, ctx) => {
-    const { width, height } = file.image;
-    file.annotations.forEach((annotation, i) => {
-      const [h, w] = annotation.segmentation.size;
-      if (h !== height || w !== width) {
-        ctx.addIssue({
-          code: "custom",
-          message: `segmentation size [${h}, ${w}] does not match the image's [height, width] [${height}, ${width}]`,
-          path: ["annotations", i, "segmentation", "size"],
-        });
-      }
-    });
-  });
+  .superRefine(refineSegmentationSizes);
 
 export type Sa1bMaskSource = z.infer<typeof sa1bMaskSourceSchema>;
 export type Sa1bStage = z.infer<typeof sa1bStageSchema>;

@@ -51,24 +51,36 @@ export const sa1bAnnotationSchema = z.object({
   crop_box: xywhSchema,
 });
 
+/** The fields of an annotation file that the size check reads; both our files and SA-1B's have them. */
+interface SizedAnnotationFile {
+  image: { width: number; height: number };
+  annotations: ReadonlyArray<{ segmentation: { size: readonly [number, number] } }>;
+}
+
+/** superRefine for an annotation file: every segmentation has the image's size ([height, width], COCO order). */
+export function refineSegmentationSizes<File extends SizedAnnotationFile>(
+  file: File,
+  ctx: z.RefinementCtx<File>,
+): void {
+  const { width, height } = file.image;
+  file.annotations.forEach((annotation, i) => {
+    const [h, w] = annotation.segmentation.size;
+    if (h !== height || w !== width) {
+      ctx.addIssue({
+        code: "custom",
+        message: `segmentation size [${h}, ${w}] does not match the image's [height, width] [${height}, ${width}]`,
+        path: ["annotations", i, "segmentation", "size"],
+      });
+    }
+  });
+}
+
 export const sa1bFileSchema = z
   .object({
     image: sa1bImageSchema,
     annotations: z.array(sa1bAnnotationSchema),
   })
-  .superRefine((file, ctx) => {
-    const { width, height } = file.image;
-    file.annotations.forEach((annotation, i) => {
-      const [h, w] = annotation.segmentation.size;
-      if (h !== height || w !== width) {
-        ctx.addIssue({
-          code: "custom",
-          message: `segmentation size [${h}, ${w}] does not match the image's [height, width] [${height}, ${width}]`,
-          path: ["annotations", i, "segmentation", "size"],
-        });
-      }
-    });
-  });
+  .superRefine(refineSegmentationSizes);
 
 export type Sa1bImage = z.infer<typeof sa1bImageSchema>;
 export type Sa1bAnnotation = z.infer<typeof sa1bAnnotationSchema>;
