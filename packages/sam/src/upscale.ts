@@ -5,30 +5,9 @@
  * this once, on accept, so the saved mask is the one the stock decoder would have produced.
  */
 
+import { type BilinearTaps, bilinearTaps } from "./bilinear-taps";
 import { preprocessShape } from "./transforms";
 import { SAM_IMAGE_SIZE, SAM_LOW_RES_SIZE } from "./types";
-
-interface Taps {
-  lo: Int32Array;
-  hi: Int32Array;
-  w: Float32Array;
-}
-
-/** Source taps of a 1-D half-pixel bilinear resize from `inSize` to `outSize`, for the first `count` outputs. */
-function taps(inSize: number, outSize: number, count: number): Taps {
-  const scale = inSize / outSize;
-  const lo = new Int32Array(count);
-  const hi = new Int32Array(count);
-  const w = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const src = Math.min(Math.max((i + 0.5) * scale - 0.5, 0), inSize - 1);
-    const l = Math.floor(src);
-    lo[i] = l;
-    hi[i] = Math.min(l + 1, inSize - 1);
-    w[i] = src - l;
-  }
-  return { lo, hi, w };
-}
 
 /** Separable bilinear resize of a row-major `inW x inH` plane (read from `offset`) to `outW x outH`. */
 function resize(
@@ -36,8 +15,8 @@ function resize(
   offset: number,
   inW: number,
   inH: number,
-  x: Taps,
-  y: Taps,
+  x: BilinearTaps,
+  y: BilinearTaps,
   outW: number,
   outH: number,
 ): Float32Array {
@@ -83,8 +62,8 @@ export function upscaleLowResLogits(
     offset,
     n,
     n,
-    taps(n, SAM_IMAGE_SIZE, crop.width),
-    taps(n, SAM_IMAGE_SIZE, crop.height),
+    bilinearTaps(n, SAM_IMAGE_SIZE, crop.width),
+    bilinearTaps(n, SAM_IMAGE_SIZE, crop.height),
     crop.width,
     crop.height,
   );
@@ -95,8 +74,8 @@ export function upscaleLowResLogits(
     0,
     crop.width,
     crop.height,
-    taps(crop.width, imageWidth, imageWidth),
-    taps(crop.height, imageHeight, imageHeight),
+    bilinearTaps(crop.width, imageWidth, imageWidth),
+    bilinearTaps(crop.height, imageHeight, imageHeight),
     imageWidth,
     imageHeight,
   );

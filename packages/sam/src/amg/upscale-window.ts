@@ -1,3 +1,4 @@
+import { type BilinearTaps, bilinearTaps } from "../bilinear-taps";
 import { preprocessShape } from "../transforms";
 import { SAM_IMAGE_SIZE, SAM_LOW_RES_SIZE } from "../types";
 import { LOW_RES_AREA } from "./low-res";
@@ -13,40 +14,18 @@ import { LOW_RES_AREA } from "./low-res";
  * automatic pass this is a small fraction of the full-size upsampling.
  */
 
-interface AxisTaps {
-  lo: Int32Array;
-  hi: Int32Array;
-  w: Float32Array;
-}
-
-/** The same taps as upscale.ts: a 1-D half-pixel bilinear resize from `inSize` to `outSize`, first `count` outputs. */
-function taps(inSize: number, outSize: number, count: number): AxisTaps {
-  const scale = inSize / outSize;
-  const lo = new Int32Array(count);
-  const hi = new Int32Array(count);
-  const w = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const src = Math.min(Math.max((i + 0.5) * scale - 0.5, 0), inSize - 1);
-    const l = Math.floor(src);
-    lo[i] = l;
-    hi[i] = Math.min(l + 1, inSize - 1);
-    w[i] = src - l;
-  }
-  return { lo, hi, w };
-}
-
 /** One axis of the two-stage resize: low-res cells -> resized frame (stage 1) -> output (stage 2, or none). */
 interface AxisPlan {
-  stage1: AxisTaps;
-  stage2: AxisTaps | null;
+  stage1: BilinearTaps;
+  stage2: BilinearTaps | null;
   outLen: number;
   /** Highest low-res cell any output reads along this axis. */
   maxCell: number;
 }
 
 function axisPlan(outLen: number, resizedLen: number): AxisPlan {
-  const stage1 = taps(SAM_LOW_RES_SIZE, SAM_IMAGE_SIZE, resizedLen);
-  const stage2 = resizedLen === outLen ? null : taps(resizedLen, outLen, outLen);
+  const stage1 = bilinearTaps(SAM_LOW_RES_SIZE, SAM_IMAGE_SIZE, resizedLen);
+  const stage2 = resizedLen === outLen ? null : bilinearTaps(resizedLen, outLen, outLen);
   let maxCell = 0;
   for (let i = 0; i < resizedLen; i++) maxCell = Math.max(maxCell, stage1.hi[i]!);
   return { stage1, stage2, outLen, maxCell };
