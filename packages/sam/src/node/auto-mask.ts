@@ -16,6 +16,7 @@ import {
   type CropBox,
   dedupeAcrossCrops,
   emptyFilterCounts,
+  type FilterCounts,
   finishCrop,
   generateCropBoxes,
   maskToPatch,
@@ -74,6 +75,29 @@ async function cropInput(image: DecodedImage, crop: CropBox): Promise<SamImageIn
 }
 
 /**
+ * The image-level end of both generators: drop small regions and holes, NMS once more across the cleaned
+ * masks, count what is left, and turn it into output records.
+ */
+function finishImage(
+  proposals: readonly Proposal[],
+  p: AutoMaskParams,
+  W: number,
+  H: number,
+  counts: FilterCounts,
+): AutoMask[] {
+  const cleaned = removeSmallRegionsAndDedupe(
+    proposals,
+    p.minMaskRegionArea,
+    Math.max(p.boxNmsThresh, p.cropNmsThresh),
+    W,
+    H,
+    counts,
+  );
+  counts.final = cleaned.length;
+  return cleaned.map((proposal) => toAutoMask(proposal, W, H));
+}
+
+/**
  * Runs the automatic mask generator on one image with SAM's semantics for every parameter (see `../amg`):
  * point grid per crop layer, crops with their own embeddings, batched multimask decoding, predicted-IoU and
  * stability filters, crop-edge filter, box NMS per crop, NMS across crops preferring smaller crops, optional
@@ -123,16 +147,7 @@ export async function generateAutoMasks(
   }
 
   const deduped = dedupeAcrossCrops(fromCrops, crops.length, p.cropNmsThresh, counts);
-  const cleaned = removeSmallRegionsAndDedupe(
-    deduped,
-    p.minMaskRegionArea,
-    Math.max(p.boxNmsThresh, p.cropNmsThresh),
-    W,
-    H,
-    counts,
-  );
-  counts.final = cleaned.length;
-  const masks = cleaned.map((proposal) => toAutoMask(proposal, W, H));
+  const masks = finishImage(deduped, p, W, H, counts);
   return {
     masks,
     stats: {
@@ -221,17 +236,8 @@ export async function generatePlainAutoMasks(
   }
   const kept = finishCrop(proposals, cropBox, p.boxNmsThresh, counts);
   counts.cropNms += kept.length;
-  const cleaned = removeSmallRegionsAndDedupe(
-    kept,
-    p.minMaskRegionArea,
-    Math.max(p.boxNmsThresh, p.cropNmsThresh),
-    W,
-    H,
-    counts,
-  );
-  counts.final = cleaned.length;
   return {
-    masks: cleaned.map((proposal) => toAutoMask(proposal, W, H)),
+    masks: finishImage(kept, p, W, H, counts),
     stats: {
       filterCounts: { ...counts },
       crops: 1,
