@@ -10,7 +10,7 @@ import { rectMask } from "@sas/sa1b/test-utils";
 import { hashPassword } from "better-auth/crypto";
 import { query, signIn } from "./support";
 
-const fixtures = path.resolve(import.meta.dirname, "../../shared/fixtures/images");
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/images");
 const run = Date.now().toString(36);
 const projectName = `Export ${run}`;
 const MANAGER = { email: `manager-${run}@sam-studio.local`, password: "e2e-manager-password" };

@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { ADMIN, ANNOTATOR, clickImage, openAnnotation, query, screen, signIn } from "./support";
 
-const fixtures = path.resolve(import.meta.dirname, "../../shared/fixtures/images");
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/images");
 const run = Date.now().toString(36);
 const projectName = `Passes ${run}`;
 const shots = process.env.E2E_SCREENSHOTS;

@@ -2,7 +2,7 @@ import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { ADMIN, query, screen, signIn, waitForDecoder } from "./support";
 
-const fixtures = path.resolve(import.meta.dirname, "../../shared/fixtures/images");
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/images");
 
 async function signOutAndIn(page: Page, who: { email: string; password: string }) {
   await page.context().clearCookies();

@@ -5,7 +5,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import sharp from "sharp";
 
-const fixtures = path.resolve(import.meta.dirname, "../../shared/fixtures/images");
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/images");
 
 test("an admin adds files to the Demo project: the image is added, the text file refused", async ({
   page,

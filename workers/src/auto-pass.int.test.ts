@@ -32,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker } from "./run-worker";
 import { releaseSessions } from "./sam-sessions";
 
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 
 /**
  * The first test's pass: SAM's default filters (predicted IoU > 0.88, stability >= 0.95, box NMS 0.7) on a

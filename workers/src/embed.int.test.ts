@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker } from "./run-worker";
 import { releaseSessions } from "./sam-sessions";
 
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 
 describe("embed queue: upload -> embedding ready, on the real encoder", () => {
   let dataDir: string;

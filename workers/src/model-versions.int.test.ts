@@ -40,7 +40,7 @@ resetEnvCache();
 const origin = "http://127.0.0.1:3000";
 const password = "model-versions-test-password";
 const unique = Math.random().toString(36).slice(2);
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 const cookies = { admin: "", annotator: "" };
 let projectId: string;
 let adminId: string;

@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const model = defaultModelFiles();
   await verifyModelFiles(model);
   const seeded = await seed(db, new LocalDiskStorage(path.join(config.DATA_DIR, "storage")), {
-    demoImagesDir: process.env.DEMO_IMAGES_DIR ?? path.resolve(repoRoot, "../shared/fixtures/images"),
+    demoImagesDir: process.env.DEMO_IMAGES_DIR ?? path.resolve(repoRoot, "fixtures/images"),
     defaultModel: { name: DEFAULT_MODEL_NAME, ...model },
     initialPasswords: { admin: config.INITIAL_ADMIN_PASSWORD, annotator: config.INITIAL_ANNOTATOR_PASSWORD },
     log,

@@ -85,7 +85,7 @@ async function main() {
   for (const b of batches)
     decoders.set(b, await BatchPointDecoder.load(files, { cacheDir, intraOpThreads: threads, batchSize: b }));
   const embedding = await sam.encode(
-    await decodeImage(path.resolve(here, "../../../../shared/fixtures/images", imageName)),
+    await decodeImage(path.resolve(here, "../../../fixtures/images", imageName)),
   );
   const { imageWidth: w, imageHeight: h } = embedding;
   const embeddingTensor = new ort.Tensor("float32", embedding.data, [...embedding.dims]);

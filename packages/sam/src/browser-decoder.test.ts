@@ -24,7 +24,7 @@ import { type FeedTensor, promptToFeeds } from "./prompt-feeds";
 import type { ImageEmbedding, SamPrompt } from "./types";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name: string) => path.resolve(here, "../../../../shared/fixtures/images", name);
+const fixture = (name: string) => path.resolve(here, "../../../fixtures/images", name);
 
 let stockBytes: Uint8Array;
 let models: BrowserDecoderModels;

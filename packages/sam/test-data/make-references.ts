@@ -12,7 +12,7 @@ import { decodeImage, NodeSam } from "../src/node";
 import { REFERENCES } from "./references";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixtures = path.resolve(here, "../../../../shared/fixtures/images");
+const fixtures = path.resolve(here, "../../../fixtures/images");
 
 const sam = await NodeSam.load();
 for (const ref of REFERENCES) {

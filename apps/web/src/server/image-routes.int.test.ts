@@ -19,7 +19,7 @@ resetEnvCache();
 
 const password = "route-test-password";
 const origin = "http://127.0.0.1:3000";
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 const unique = Math.random().toString(36).slice(2);
 const cookies: Record<"admin" | "manager" | "annotator" | "outsider", string> = {
   admin: "",

@@ -16,7 +16,7 @@ const dataDir = path.join(work, "data");
 process.env.DATA_DIR = dataDir;
 resetEnvCache();
 
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 const folder = path.join(work, "photos");
 const unique = Math.random().toString(36).slice(2);
 let modelVersionId: string;

@@ -10,7 +10,7 @@ import { rectMask } from "@sas/sa1b/test-utils";
 import { storage } from "@sas/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 
 function run(
   args: string[],

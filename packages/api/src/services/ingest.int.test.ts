@@ -24,7 +24,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), "sas-ingest-"));
 process.env.DATA_DIR = dataDir;
 resetEnvCache();
 
-const fixtures = path.resolve(repoRoot, "../shared/fixtures/images");
+const fixtures = path.resolve(repoRoot, "fixtures/images");
 const jobIds: string[] = [];
 
 /** A PNG whose header states the given size, with no pixel data worth the name. */

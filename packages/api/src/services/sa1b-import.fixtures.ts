@@ -1,6 +1,6 @@
 /**
  * Real data for SA-1B import tests: photos from the shared fixtures and COCO-MVal photos with their
- * ground-truth masks (see /work/shared/NOTICE.md), read in place like the import:images tests do.
+ * ground-truth masks (see fixtures/NOTICE.md).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -8,17 +8,16 @@ import { repoRoot } from "@sas/config";
 import { type BinaryMask, createMask } from "@sas/sa1b";
 import sharp from "sharp";
 
-const shared = path.resolve(repoRoot, "../shared");
+const fixtures = path.resolve(repoRoot, "fixtures");
 
-export const fixtureImage = (name: string): Promise<Buffer> =>
-  readFile(path.join(shared, "fixtures/images", name));
+export const fixtureImage = (name: string): Promise<Buffer> => readFile(path.join(fixtures, "images", name));
 
 export const cocoImage = (name: string): Promise<Buffer> =>
-  readFile(path.join(shared, "datasets/coco-mval-dev/img", `${name}.jpg`));
+  readFile(path.join(fixtures, "coco-mval/img", `${name}.jpg`));
 
 /** A COCO-MVal ground-truth mask (255 on the object) as a BinaryMask. */
 export async function cocoMask(name: string): Promise<BinaryMask> {
-  const { data, info } = await sharp(path.join(shared, "datasets/coco-mval-dev/gt", `${name}.png`))
+  const { data, info } = await sharp(path.join(fixtures, "coco-mval/gt", `${name}.png`))
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });

@@ -25,7 +25,7 @@ import { NodeSam, type SamImageInput } from "./session";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../../..");
-const fixture = (name: string) => path.resolve(repoRoot, "../shared/fixtures/images", name);
+const fixture = (name: string) => path.resolve(repoRoot, "fixtures/images", name);
 const testData = (name: string) => path.resolve(repoRoot, "packages/sam/test-data", name);
 
 /** Every mask's box is SAM's box of its own RLE, and its area the RLE's. */

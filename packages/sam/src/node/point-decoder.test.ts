@@ -18,7 +18,7 @@ import { BatchPointDecoder } from "./point-decoder";
 import { NodeSam } from "./session";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name: string) => path.resolve(here, "../../../../../shared/fixtures/images", name);
+const fixture = (name: string) => path.resolve(here, "../../../../fixtures/images", name);
 
 const AREA = 256 * 256;
 const PER_POINT = 4 * AREA;

@@ -19,7 +19,7 @@ import { NodeSam } from "./session";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../../..");
-const fixture = (name: string) => path.resolve(repoRoot, "../shared/fixtures/images", name);
+const fixture = (name: string) => path.resolve(repoRoot, "fixtures/images", name);
 const testData = (name: string) => path.resolve(repoRoot, "packages/sam/test-data", name);
 
 async function readReference(name: string): Promise<BinaryMask> {
