@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { type BlobStorage, imageKey } from "@sas/storage";
 import sharp, { type Metadata } from "sharp";
-import type { Image, PrismaClient } from "../generated/prisma/client";
+import type { Image, Prisma, PrismaClient } from "../generated/prisma/client";
 
 /** Decompression-bomb guard: sharp refuses anything with more pixels than this. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
@@ -156,6 +156,43 @@ export interface IngestInput {
 export type IngestResult = { status: "created"; image: Image } | { status: "duplicate"; image: Image };
 
 /**
+ * Writes an original's bytes under their content-addressed key (once: the same bytes reuse it) and
+ * returns the key. Uploads and imports store originals alike.
+ */
+export async function storeOriginal(
+  blobs: BlobStorage,
+  probed: ProbedImage,
+  bytes: Uint8Array,
+): Promise<string> {
+  const storageKey = imageKey(probed.sha256, probed.extension);
+  if (!(await blobs.exists(storageKey))) await blobs.put(storageKey, bytes);
+  return storageKey;
+}
+
+/** The Image row of a probed original stored at `storageKey`, as every way in (upload, import) records it. */
+export function imageRow(
+  projectId: string,
+  filename: string,
+  probed: ProbedImage,
+  bytes: Uint8Array,
+  storageKey: string,
+  uploadedById: string | null = null,
+): Prisma.ImageUncheckedCreateInput {
+  return {
+    projectId,
+    filename,
+    mimeType: probed.mimeType,
+    width: probed.width,
+    height: probed.height,
+    orientation: probed.orientation,
+    sizeBytes: BigInt(bytes.byteLength),
+    sha256: probed.sha256,
+    storageKey,
+    uploadedById,
+  };
+}
+
+/**
  * Stores an original and records it. The blob is written first (content-addressed, so a retry rewrites
  * the same key) and the row second, so a crash between the two leaves no row pointing at nothing.
  */
@@ -172,22 +209,10 @@ export async function ingestImage(
   });
   if (existing) return { status: "duplicate", image: existing };
 
-  const storageKey = imageKey(probed.sha256, probed.extension);
-  if (!(await blobs.exists(storageKey))) await blobs.put(storageKey, input.bytes);
+  const storageKey = await storeOriginal(blobs, probed, input.bytes);
   try {
     const image = await db.image.create({
-      data: {
-        projectId: input.projectId,
-        filename,
-        mimeType: probed.mimeType,
-        width: probed.width,
-        height: probed.height,
-        orientation: probed.orientation,
-        sizeBytes: BigInt(input.bytes.byteLength),
-        sha256: probed.sha256,
-        storageKey,
-        uploadedById: input.uploadedById ?? null,
-      },
+      data: imageRow(input.projectId, filename, probed, input.bytes, storageKey, input.uploadedById),
     });
     return { status: "created", image };
   } catch (error) {

@@ -1,7 +1,7 @@
-import { type BlobStorage, imageKey } from "@sas/storage";
+import type { BlobStorage } from "@sas/storage";
 import type { Image, PrismaClient } from "../generated/prisma/client";
 import { audit } from "./audit";
-import { cleanFilename, ImageRejectedError, type ProbedImage } from "./images";
+import { cleanFilename, ImageRejectedError, imageRow, type ProbedImage, storeOriginal } from "./images";
 import { type ImportedMaskInput, insertImportedMasks } from "./masks/imported";
 import { isUniqueViolation } from "./users";
 
@@ -35,8 +35,7 @@ export async function importImageWithMasks(
   const filename = cleanFilename(input.filename);
   if (!filename) throw new ImageRejectedError(input.filename, "the file has no name");
   const { probed } = input;
-  const storageKey = imageKey(probed.sha256, probed.extension);
-  if (!(await blobs.exists(storageKey))) await blobs.put(storageKey, input.bytes);
+  const storageKey = await storeOriginal(blobs, probed, input.bytes);
 
   const attempt = () =>
     db.$transaction(
@@ -47,17 +46,7 @@ export async function importImageWithMasks(
         const image =
           existing ??
           (await tx.image.create({
-            data: {
-              projectId: input.projectId,
-              filename,
-              mimeType: probed.mimeType,
-              width: probed.width,
-              height: probed.height,
-              orientation: probed.orientation,
-              sizeBytes: BigInt(input.bytes.byteLength),
-              sha256: probed.sha256,
-              storageKey,
-            },
+            data: imageRow(input.projectId, filename, probed, input.bytes, storageKey),
           }));
         const masks = await insertImportedMasks(tx, { imageId: image.id, masks: input.masks });
         return { status: existing ? "duplicate" : "created", image, masks } as const;
