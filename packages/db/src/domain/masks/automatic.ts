@@ -148,16 +148,16 @@ export async function replaceAutomaticMasks(
   // runs) must not both delete the old masks and then both insert: serialise them per image and key.
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`masks:auto:${imageId}:${passKey}`}, 0))`;
   const { count: replaced } = await tx.mask.deleteMany({ where: untouchedEarlierMasks(imageId, passKey) });
-  const decided = await tx.mask.findMany({
-    where: { imageId, passKey, source: { in: ["semi_auto", "auto"] } },
-    select: { rle: true, bbox: true },
-  });
+  const decided = (
+    await tx.mask.findMany({
+      where: { imageId, passKey, source: { in: ["semi_auto", "auto"] } },
+      select: { rle: true, bbox: true },
+    })
+  ).map((d) => ({ bbox: d.bbox, rle: storedRleSchema.parse(d.rle) }));
   const fresh = rows.filter(
     (row, index) =>
       !decided.some(
-        (d) =>
-          boxesOverlap(d.bbox, row.bbox) &&
-          rleIoU(storedRleSchema.parse(d.rle), masks[index]!.rle) >= SAME_PROPOSAL_IOU,
+        (d) => boxesOverlap(d.bbox, row.bbox) && rleIoU(d.rle, masks[index]!.rle) >= SAME_PROPOSAL_IOU,
       ),
   );
   const { source, status } = STAGE_OUTCOME[stage];
