@@ -18,7 +18,7 @@ import { z } from "zod";
 
 const args = z
   .object({
-    images: z.string().default(path.resolve(repoRoot, "../shared/datasets/coco-mval-dev/img")),
+    images: z.string().default(path.resolve(repoRoot, "fixtures/coco-mval-dev/img")),
     count: z.coerce.number().int().min(1).max(1000).default(16),
     json: z.boolean().default(false),
   })

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:amg -- --dataset DIR [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--verbose]`
+ * `npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--verbose]`
  *
  * The fully automatic pass (SAM's automatic mask generator with this product's defaults: 32x32 points, one
  * crop layer of 2x2 crops at 16x16) on an interactive-segmentation dataset (img/ + gt/, gt 255 object,
@@ -34,10 +34,10 @@ import {
   NodeSam,
   stockPointDecoder,
 } from "../src/node";
-import { DatasetError, type DatasetSample, listDataset, loadGroundTruth } from "./dataset";
+import { DatasetError, type DatasetSample, DEV_DATASET, listDataset, loadGroundTruth } from "./dataset";
 
 const USAGE =
-  "usage: npm run bench:amg -- --dataset DIR [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--verbose]";
+  "usage: npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--verbose]";
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -69,7 +69,6 @@ function parseOptions(argv: string[]): Options {
     },
     strict: true,
   });
-  if (!values.dataset) throw new UsageError("--dataset is required");
   let limit: number | undefined;
   if (values.limit !== undefined) {
     limit = Number(values.limit);
@@ -82,7 +81,7 @@ function parseOptions(argv: string[]): Options {
   if (values.decoder !== "stock" && values.decoder !== "batch")
     throw new UsageError(`--decoder must be stock or batch, got "${values.decoder}"`);
   return {
-    dataset: values.dataset,
+    dataset: values.dataset ?? DEV_DATASET,
     limit,
     json: values.json,
     plain: values.plain,

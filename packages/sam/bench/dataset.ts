@@ -1,10 +1,17 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { type GroundTruth, groundTruthFromGray } from "../src/clicker";
 
 /** Extensions accepted for images, compared case-insensitively. */
 const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"]);
+
+/** The 40-pair COCO-MVal dev set in the repository (fixtures/coco-mval-dev): the benchmarks' default. */
+export const DEV_DATASET = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../fixtures/coco-mval-dev",
+);
 
 export interface DatasetSample {
   name: string;

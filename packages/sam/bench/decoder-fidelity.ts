@@ -35,7 +35,7 @@ import { listDataset, loadGroundTruth } from "./dataset";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
-const dataset = path.resolve(root, "../shared/datasets/coco-mval-dev");
+const dataset = path.resolve(root, "fixtures/coco-mval-dev");
 const cacheDir = path.join(root, "node_modules/.cache/sas-fidelity");
 const args = process.argv.slice(2);
 const arg = (name: string) => {

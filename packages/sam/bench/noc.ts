@@ -1,5 +1,5 @@
 /**
- * `npm run bench:noc -- --dataset DIR [--max-clicks 20] [--limit N] [--json]`
+ * `npm run bench:noc -- [--dataset DIR] [--max-clicks 20] [--limit N] [--json]`
  *
  * The standard interactive-segmentation benchmark (NoC@85/90, mIoU by click) with the real encoder
  * and decoder on onnxruntime-node. The protocol follows SAM's interactive evaluation: the first click
@@ -12,7 +12,7 @@ import type { BinaryMask } from "@sas/sa1b";
 import { DEFAULT_MAX_CLICKS, type NocSummary, simulateSession, summarizeSessions } from "../src/clicker";
 import { decodeImage, NodeSam } from "../src/node";
 import type { PointPrompt } from "../src/types";
-import { DatasetError, listDataset, loadGroundTruth } from "./dataset";
+import { DatasetError, DEV_DATASET, listDataset, loadGroundTruth } from "./dataset";
 
 interface Options {
   dataset: string;
@@ -22,7 +22,8 @@ interface Options {
   verbose: boolean;
 }
 
-const USAGE = "usage: npm run bench:noc -- --dataset DIR [--max-clicks 20] [--limit N] [--json] [--verbose]";
+const USAGE =
+  "usage: npm run bench:noc -- [--dataset DIR] [--max-clicks 20] [--limit N] [--json] [--verbose]";
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -49,9 +50,8 @@ function parseOptions(argv: string[]): Options {
     },
     strict: true,
   });
-  if (!values.dataset) throw new UsageError("--dataset is required");
   return {
-    dataset: values.dataset,
+    dataset: values.dataset ?? DEV_DATASET,
     maxClicks: positiveInt(values["max-clicks"], "--max-clicks") ?? DEFAULT_MAX_CLICKS,
     limit: positiveInt(values.limit, "--limit"),
     json: values.json,

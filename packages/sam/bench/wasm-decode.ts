@@ -23,7 +23,7 @@ import { type FeedTensor, promptToFeeds } from "../src/prompt-feeds";
 import type { ImageEmbedding, SamPrompt } from "../src/types";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = path.resolve(here, "../../../../shared");
+const fixtures = path.resolve(here, "../../../fixtures");
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
@@ -47,8 +47,8 @@ function listImages(): string[] {
       .sort()
       .map((f) => path.join(d, f));
   return [
-    ...dir(path.join(shared, "fixtures/images")),
-    ...dir(path.join(shared, "datasets/coco-mval-dev/img")).slice(0, coco),
+    ...dir(path.join(fixtures, "images")),
+    ...dir(path.join(fixtures, "coco-mval-dev/img")).slice(0, coco),
   ];
 }
 
