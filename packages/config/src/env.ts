@@ -40,6 +40,25 @@ const envSchema = z.object({
     .string()
     .default("data")
     .transform((dir) => path.resolve(repoRoot, dir)),
+  /**
+   * Where blobs (originals, thumbnails, embeddings, model files, exports) live: `local` is DATA_DIR/storage;
+   * `s3` is an S3-compatible bucket (S3_BUCKET) that every web and worker host shares.
+   */
+  STORAGE: z.enum(["local", "s3"]).default("local"),
+  S3_BUCKET: z.string().trim().min(3).max(63).optional(),
+  /** An S3-compatible server such as MinIO (`http://minio:9000`); unset means AWS S3 itself. */
+  S3_ENDPOINT: url(["http:", "https:"]).optional(),
+  S3_REGION: z.string().trim().default("us-east-1"),
+  /** Unset: the AWS SDK's usual chain (AWS_* variables, profile, instance role). */
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Every key goes under this prefix (`team-a/`), so installs can share a bucket. */
+  S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/)*$/, "must be empty or folder names each ending in /")
+    .default(""),
+  /** Path-style URLs (`endpoint/bucket/key`), which MinIO and most self-hosted stores need. Default: on when S3_ENDPOINT is set. */
+  S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).optional(),
   HOST: z.string().default("127.0.0.1"),
   /** The origin users reach the app at; sign-in accepts requests from this origin only. Default: http://HOST:PORT. */
   PUBLIC_URL: url(["http:", "https:"]).optional(),
@@ -81,10 +100,15 @@ const envSchema = z.object({
     ),
 });
 
-const withDerived = envSchema.transform((config) => ({
-  ...config,
-  PUBLIC_URL: (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ""),
-}));
+const withDerived = envSchema
+  .refine((config) => config.STORAGE !== "s3" || config.S3_BUCKET !== undefined, {
+    path: ["S3_BUCKET"],
+    message: "must be set when STORAGE=s3",
+  })
+  .transform((config) => ({
+    ...config,
+    PUBLIC_URL: (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ""),
+  }));
 
 export type Env = z.infer<typeof withDerived>;
 

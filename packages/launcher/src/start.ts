@@ -8,7 +8,7 @@ import { ensureDatabase, migrate } from "@sas/db/migrate";
 import { DEMO_PROJECT, seed } from "@sas/db/seed";
 import { closeQueues, pingRedis } from "@sas/queue";
 import { defaultModelFiles, verifyModelFiles } from "@sas/sam/node";
-import { LocalDiskStorage } from "@sas/storage";
+import { storageFromSettings } from "@sas/storage";
 import { ensureAuthSecret } from "./auth-secret";
 import { type RunningService, StartupError, startEmbeddedPostgres, startLocalRedis } from "./services";
 import { buildState, recordBuild } from "./web-build";
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const db = createPrisma(databaseUrl, { max: 2 });
   const model = defaultModelFiles();
   await verifyModelFiles(model);
-  const seeded = await seed(db, new LocalDiskStorage(path.join(config.DATA_DIR, "storage")), {
+  const seeded = await seed(db, storageFromSettings(config), {
     demoImagesDir: process.env.DEMO_IMAGES_DIR ?? path.resolve(repoRoot, "fixtures/images"),
     defaultModel: { name: DEFAULT_MODEL_NAME, ...model },
     initialPasswords: { admin: config.INITIAL_ADMIN_PASSWORD, annotator: config.INITIAL_ANNOTATOR_PASSWORD },

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { assertValidKey, type BlobStorage, type ByteRange } from "./storage";
+import { assertValidKey, BlobNotFoundError, type BlobStorage, type ByteRange } from "./storage";
 
 /** Files under one root directory; writes go to a temp file in the same directory, then rename. */
 export class LocalDiskStorage implements BlobStorage {
@@ -30,10 +30,16 @@ export class LocalDiskStorage implements BlobStorage {
     return { sizeBytes: (await stat(target)).size };
   }
 
-  get(key: string): Promise<Buffer> {
-    return readFile(this.pathOf(key));
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(key);
+      throw error;
+    }
   }
 
+  /** A missing key fails the stream with Node's ENOENT error (the same `code` as BlobNotFoundError). */
   stream(key: string, range?: ByteRange): Readable {
     return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
   }
@@ -47,7 +53,7 @@ export class LocalDiskStorage implements BlobStorage {
       const info = await stat(this.pathOf(key));
       return { sizeBytes: info.size, modifiedAt: info.mtime };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      if (isNotFound(error)) return null;
       throw error;
     }
   }
@@ -55,4 +61,9 @@ export class LocalDiskStorage implements BlobStorage {
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
 
 /**
- * Where originals, embeddings and exports live. Keys are slash-separated relative paths
- * (`images/ab/abcdef….jpg`); an S3-compatible store can implement the same interface later.
+ * Where originals, thumbnails, embeddings, model files and exports live. Keys are slash-separated relative
+ * paths (`images/ab/abcdef….jpg`). Two implementations: LocalDiskStorage and S3Storage; both pass the
+ * same contract (`contract.ts`). A missing key makes `get` reject and `stream` fail with BlobNotFoundError.
  */
 export interface BlobStorage {
   /** Writes atomically: readers see the old object or the whole new one, never a partial file. */
@@ -19,6 +20,15 @@ export interface BlobStorage {
 export interface ByteRange {
   start: number;
   end: number;
+}
+
+/** A key with no object. `code` matches Node's, so code that checks for ENOENT keeps working. */
+export class BlobNotFoundError extends Error {
+  override name = "BlobNotFoundError";
+  readonly code = "ENOENT";
+  constructor(readonly key: string) {
+    super(`no stored object at ${JSON.stringify(key)}`);
+  }
 }
 
 export class StorageKeyError extends Error {
