@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { type BlobStorage, imageKey } from "@sas/storage";
+import { BlobNotFoundError, type BlobStorage, imageKey, thumbnailKey } from "@sas/storage";
 import sharp, { type Metadata } from "sharp";
 import type { Image, Prisma, PrismaClient } from "../generated/prisma/client";
 
@@ -130,6 +130,25 @@ export async function renderThumbnail(bytes: Uint8Array, side = THUMBNAIL_SIDE):
     .resize(side, side, { fit: "inside", withoutEnlargement: true })
     .webp({ quality: 75 })
     .toBuffer();
+}
+
+/**
+ * The image's stored preview, rendered from the original on first request and kept in storage (key
+ * derived from the original's hash), so a grid of previews costs reads, not image decodes, on every host.
+ */
+export async function storedThumbnail(
+  blobs: BlobStorage,
+  image: Pick<Image, "sha256" | "storageKey">,
+): Promise<Buffer> {
+  const key = thumbnailKey(image.sha256, THUMBNAIL_SIDE);
+  const kept = await blobs.get(key).catch((error: unknown) => {
+    if (error instanceof BlobNotFoundError) return null;
+    throw error;
+  });
+  if (kept) return kept;
+  const preview = await renderThumbnail(await blobs.get(image.storageKey));
+  await blobs.put(key, preview);
+  return preview;
 }
 
 const MAX_FILENAME_LENGTH = 255;

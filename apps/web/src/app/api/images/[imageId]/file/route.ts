@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { assertCanViewImage, binaryRoute, jsonError, requireUser } from "@sas/api/http";
 import { logger } from "@sas/config";
-import { prisma, renderThumbnail, THUMBNAIL_SIDE } from "@sas/db";
+import { prisma, storedThumbnail, THUMBNAIL_SIDE } from "@sas/db";
 import { storage } from "@sas/storage";
 import { z } from "zod";
 
@@ -9,8 +9,9 @@ export const dynamic = "force-dynamic";
 
 /**
  * An image's stored original (`GET /api/images/:imageId/file`), or with `?variant=thumb` a small upright
- * WebP preview. Originals are content-addressed, so a response never changes: browsers keep it for a
- * year and revalidate with the sha256 as ETag. `private` because access depends on the signed-in user.
+ * WebP preview (rendered on its first request, then kept in storage). Originals are content-addressed,
+ * so a response never changes: browsers keep it for a year and revalidate with the sha256 as ETag.
+ * `private` because access depends on the signed-in user.
  */
 const paramsSchema = z.object({ imageId: z.uuid() });
 const querySchema = z.object({ variant: z.enum(["original", "thumb"]).default("original") });
@@ -43,7 +44,7 @@ export const GET = binaryRoute(async (req: Request, context: { params: Promise<{
     return jsonError(404, "the stored file is missing");
   }
   if (thumb) {
-    const preview = await renderThumbnail(await blobs.get(image.storageKey));
+    const preview = await storedThumbnail(blobs, image);
     headers.set("Content-Type", "image/webp");
     headers.set("Content-Length", String(preview.byteLength));
     return new Response(new Uint8Array(preview), { headers });
