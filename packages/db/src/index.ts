@@ -9,6 +9,7 @@ export * from "./domain/masks/index";
 export * from "./domain/model-versions";
 export * from "./domain/passes";
 export * from "./domain/projects";
+export * from "./domain/stats/index";
 export * from "./domain/users";
 export * from "./generated/prisma/client";
 export * from "./health";

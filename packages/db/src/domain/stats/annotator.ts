@@ -1,0 +1,92 @@
+import type { PrismaClient } from "../../generated/prisma/client";
+import { RuleViolation } from "../users";
+import { type StatsFiltersInput, statsScope } from "./filters";
+import { reviewOutcomes } from "./review";
+import { masksPerHourByAnnotator } from "./throughput";
+import { type SecondsPerMask, secondsPerMask, secondsPerMaskByWeek, type WeeklySeconds } from "./timing";
+
+/**
+ * One annotator against the project: their seconds per mask week by week beside the project's, their
+ * masks per active hour beside the median annotator's, and their review outcomes beside everyone's.
+ * The same filters apply to both sides (the annotator filter itself is replaced by the person asked for).
+ */
+export interface ReviewShares {
+  reviewed: number;
+  approvedShare: number | null;
+  correctedShare: number | null;
+  rejectedShare: number | null;
+}
+
+export interface AnnotatorStats {
+  annotator: { id: string; name: string };
+  seconds: { annotator: SecondsPerMask; project: SecondsPerMask };
+  weekly: {
+    week: Date;
+    annotatorMedian: number | null;
+    projectMedian: number | null;
+    annotatorMasks: number;
+  }[];
+  masksPerHour: { annotator: number | null; projectMedian: number | null; annotators: number };
+  review: { annotator: ReviewShares; project: ReviewShares };
+}
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return (sorted[Math.floor(mid)]! + sorted[Math.ceil(mid)]!) / 2;
+}
+
+function shares(rows: { approved: number; corrected: number; rejected: number }[]): ReviewShares {
+  const approved = rows.reduce((s, r) => s + r.approved, 0);
+  const corrected = rows.reduce((s, r) => s + r.corrected, 0);
+  const rejected = rows.reduce((s, r) => s + r.rejected, 0);
+  const reviewed = approved + corrected + rejected;
+  const share = (n: number) => (reviewed ? n / reviewed : null);
+  return {
+    reviewed,
+    approvedShare: share(approved),
+    correctedShare: share(corrected),
+    rejectedShare: share(rejected),
+  };
+}
+
+export async function annotatorStats(
+  db: PrismaClient,
+  filters: StatsFiltersInput,
+  annotatorId: string,
+): Promise<AnnotatorStats> {
+  const user = await db.user.findUnique({ where: { id: annotatorId }, select: { id: true, name: true } });
+  if (!user) throw new RuleViolation("NOT_FOUND", "annotator not found");
+  const [mine, everyone] = await Promise.all([
+    statsScope(db, { ...filters, annotatorId }),
+    statsScope(db, { ...filters, annotatorId: undefined }),
+  ]);
+  const [ownSeconds, projectSeconds, ownWeeks, projectWeeks, rates, ownReview, projectReview] =
+    await Promise.all([
+      secondsPerMask(db, mine),
+      secondsPerMask(db, everyone),
+      secondsPerMaskByWeek(db, mine),
+      secondsPerMaskByWeek(db, everyone),
+      masksPerHourByAnnotator(db, everyone),
+      reviewOutcomes(db, mine),
+      reviewOutcomes(db, everyone),
+    ]);
+  const own = new Map<number, WeeklySeconds>(ownWeeks.map((w) => [w.week.getTime(), w]));
+  return {
+    annotator: user,
+    seconds: { annotator: ownSeconds, project: projectSeconds },
+    weekly: projectWeeks.map((w) => ({
+      week: w.week,
+      projectMedian: w.median,
+      annotatorMedian: own.get(w.week.getTime())?.median ?? null,
+      annotatorMasks: own.get(w.week.getTime())?.masks ?? 0,
+    })),
+    masksPerHour: {
+      annotator: rates.find((r) => r.key === annotatorId)?.masksPerHour ?? null,
+      projectMedian: median(rates.flatMap((r) => (r.masksPerHour === null ? [] : [r.masksPerHour]))),
+      annotators: rates.length,
+    },
+    review: { annotator: shares(ownReview), project: shares(projectReview) },
+  };
+}
