@@ -348,16 +348,17 @@ const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH"
   "api/auth/[...all]/route.ts": {
     GET: {
       request: (w, p) => get(w, p, "/api/auth/get-session", { all: ["get-session"] }),
-      expect: statuses(everyone, 200),
+      expect: { ...statuses(everyone, 200), deactivated: 401 },
     },
-    // A wrong password is refused the same way whoever asks.
+    // A wrong password is refused the same way whoever asks (each for another account, so the
+    // per-account backoff never answers instead).
     POST: {
       request: (w, p) => ({
         url: `${TEST_ORIGIN}/api/auth/sign-in/email`,
         init: {
           method: "POST",
           headers: w.headers(p, { "content-type": "application/json", origin: TEST_ORIGIN }),
-          body: JSON.stringify({ email: w.users.annotator.email, password: "not-the-password" }),
+          body: JSON.stringify({ email: `${p}-${w.tag}@personas.test`, password: "not-the-password" }),
         },
         params: { all: ["sign-in", "email"] },
       }),

@@ -1,4 +1,4 @@
-import { type SessionUser, sessionUser } from "@sas/auth";
+import { isCrossOrigin as isCrossOriginRequest, type SessionUser, sessionUser } from "@sas/auth";
 import { logger } from "@sas/config";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -39,14 +39,9 @@ export function jsonError(status: number, error: string, extra: Record<string, u
   return Response.json({ error, ...extra }, { status });
 }
 
-/**
- * Browsers label every request with where it came from. State-changing routes outside tRPC and
- * better-auth refuse anything a page on another site started, so a session cookie cannot be borrowed
- * (SameSite=Lax stops most of it, but sibling subdomains count as same-site).
- */
+/** A state-changing request a page on another site started (see @sas/auth origin.ts): refuse it. */
 export function isCrossOrigin(req: Request): boolean {
-  const site = req.headers.get("sec-fetch-site");
-  return site !== null && site !== "same-origin" && site !== "none";
+  return isCrossOriginRequest(req.headers);
 }
 
 /**

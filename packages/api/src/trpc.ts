@@ -5,7 +5,8 @@ import { MaskDomainError, type PrismaClient, prisma, type Role } from "@sas/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { VersionConflictError } from "./errors";
+import { clientMessage, outageError, VersionConflictError } from "./errors";
+import { findBadText } from "./inputs";
 
 export interface Context {
   db: PrismaClient;
@@ -26,9 +27,11 @@ export async function createContext({ headers }: { headers: Headers }): Promise<
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     return {
       ...shape,
+      // Never the text of an unexpected error (a database message, a stack): it is logged with the request id.
+      message: clientMessage(error, ctx?.reqId),
       data: {
         ...shape.data,
         zodError: error.cause instanceof ZodError ? error.cause.issues : null,
@@ -72,8 +75,22 @@ const timed = t.middleware(async ({ ctx, path, type, next }) => {
   return result;
 });
 
+/** An unreachable Redis or database becomes a SERVICE_UNAVAILABLE that clients retry (see errors.ts). */
+const outages = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  const unavailable = result.ok ? null : outageError(result.error, { path, reqId: ctx.reqId });
+  return unavailable ? { ...result, error: unavailable } : result;
+});
+
+/** Every string in every input, whatever the procedure's schema: no NUL, no unpaired surrogate (400). */
+const storableText = t.middleware(async ({ getRawInput, next }) => {
+  const bad = findBadText(await getRawInput());
+  if (bad) throw new TRPCError({ code: "BAD_REQUEST", message: bad });
+  return next();
+});
+
 /** Anyone, signed in or not: only for procedures that reveal nothing about projects or people. */
-export const publicProcedure = t.procedure.use(domainErrors).use(timed);
+export const publicProcedure = t.procedure.use(domainErrors).use(outages).use(storableText).use(timed);
 
 /** Signed-in, active users. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

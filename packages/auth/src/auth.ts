@@ -1,7 +1,9 @@
-import { ConfigError, type Env, env } from "@sas/config";
+import { ConfigError, type Env, env, textProblem } from "@sas/config";
 import { type PrismaClient, prisma, type Role } from "@sas/db";
 import { APIError, betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password";
 
 function authSecret(config: Env): string {
   if (config.AUTH_SECRET) return config.AUTH_SECRET;
@@ -14,10 +16,51 @@ function authSecret(config: Env): string {
   return "development-only-secret-not-for-production-use";
 }
 
+/** better-auth endpoints the product does not use: refused by the library too, not only by our route. */
+export const DISABLED_AUTH_PATHS = [
+  "/account-info",
+  "/callback/:id",
+  "/change-email",
+  "/change-password",
+  "/delete-user",
+  "/delete-user/callback",
+  "/get-access-token",
+  "/link-social",
+  "/list-accounts",
+  "/list-sessions",
+  "/refresh-token",
+  "/request-password-reset",
+  "/reset-password",
+  "/reset-password/:token",
+  "/revoke-other-sessions",
+  "/revoke-session",
+  "/revoke-sessions",
+  "/send-verification-email",
+  "/sign-in/social",
+  "/sign-up/email",
+  "/unlink-account",
+  "/update-session",
+  "/update-user",
+  "/verify-email",
+  "/verify-password",
+];
+
+/** The longest display name anyone can store (the users router has the same bound). */
+export const MAX_NAME_LENGTH = 200;
+
+/** A name the database hooks refuse even if some path past the routers tried to store it. */
+function nameProblem(name: unknown): string | null {
+  if (typeof name !== "string") return null;
+  if (name.length > MAX_NAME_LENGTH) return `the name may have at most ${MAX_NAME_LENGTH} characters`;
+  const text = textProblem(name);
+  return text ? `the name ${text}` : null;
+}
+
 /**
  * Email + password sign-in through better-auth: scrypt password hashes, httpOnly SameSite=Lax session
  * cookies (Secure when served over https), origin checks on every state-changing request. Accounts are
- * created by admins (or the first-run seed), never by open sign-up.
+ * created by admins (or the first-run seed), never by open sign-up. Sign-in limits, the endpoint
+ * allowlist and the deactivated-session check live in http.ts, in front of this handler.
  */
 export function createAuth(db: PrismaClient) {
   const config = env();
@@ -27,20 +70,23 @@ export function createAuth(db: PrismaClient) {
     secret: authSecret(config),
     trustedOrigins: [config.PUBLIC_URL],
     database: prismaAdapter(db, { provider: "postgresql" }),
-    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
+    emailAndPassword: {
+      enabled: true,
+      disableSignUp: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+    },
+    disabledPaths: DISABLED_AUTH_PATHS,
     session: {
       expiresIn: 7 * 24 * 3600,
       updateAge: 24 * 3600,
-      // Every API call checks the session; a signed cookie cache spares the two session/user reads per
-      // request. Safe because sessionUser re-reads the user (role, active) on every call anyway.
-      cookieCache: { enabled: true, maxAge: 60 },
+      // No signed cookie cache: every request reads the session row, so deleting a user's sessions
+      // (deactivation, role change) ends them at once on every endpoint, better-auth's own included.
+      cookieCache: { enabled: false },
     },
-    rateLimit: {
-      enabled: config.NODE_ENV === "production",
-      window: 60,
-      max: 600,
-      customRules: { "/sign-in/email": { window: 60, max: config.AUTH_SIGNIN_PER_MINUTE } },
-    },
+    // Sign-in is limited in http.ts (per client address and per account, in Redis, shared by every web
+    // instance); better-auth's own limiter keeps per-process memory and reads client-sent headers.
+    rateLimit: { enabled: false },
     user: {
       additionalFields: {
         role: { type: "string", input: false, defaultValue: "annotator" },
@@ -48,6 +94,22 @@ export function createAuth(db: PrismaClient) {
       },
     },
     databaseHooks: {
+      user: {
+        create: {
+          async before(user) {
+            const problem = nameProblem(user.name);
+            if (problem) throw new APIError("BAD_REQUEST", { message: problem });
+            return { data: user };
+          },
+        },
+        update: {
+          async before(user) {
+            const problem = nameProblem(user.name);
+            if (problem) throw new APIError("BAD_REQUEST", { message: problem });
+            return { data: user };
+          },
+        },
+      },
       session: {
         create: {
           async before(session) {
@@ -61,7 +123,12 @@ export function createAuth(db: PrismaClient) {
         },
       },
     },
-    advanced: { database: { generateId: "uuid" }, useSecureCookies: config.PUBLIC_URL.startsWith("https:") },
+    advanced: {
+      database: { generateId: "uuid" },
+      useSecureCookies: config.PUBLIC_URL.startsWith("https:"),
+      // Sessions record the address the front server resolved, never one a client wrote in a header.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
+    },
     telemetry: { enabled: false },
   });
 }

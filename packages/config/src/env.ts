@@ -73,6 +73,20 @@ const envSchema = z.object({
    * behind one office NAT shares an IP, so the default is well above better-auth's 3 per 10 s.
    */
   AUTH_SIGNIN_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies in front of the web server, comma-separated. Only a
+   * request arriving from one of them has its X-Forwarded-For read (the rightmost entry that is not itself
+   * a trusted proxy); from anywhere else the client is the socket's address, whatever the headers say.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Execution provider for the encoder in workers: `cuda` on GPU workers (needs onnxruntime-node's cuda12 binaries). */
   ORT_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),

@@ -1,7 +1,7 @@
 import { env } from "@sas/config";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { createRedis } from "./connection";
+import { createRedis, withRedisTimeout } from "./connection";
 import {
   autoPassImageJob,
   embedImageJob,
@@ -45,7 +45,10 @@ export async function enqueue<Payload>(
   options: JobsOptions = {},
 ): Promise<string> {
   const data = parsePayload(definition, payload);
-  const job = await queue(definition.queue).add(jobName(definition), data, options);
+  const job = await withRedisTimeout(
+    queue(definition.queue).add(jobName(definition), data, options),
+    `queueing ${jobName(definition)}`,
+  );
   if (!job.id) throw new Error(`BullMQ returned no id for ${jobName(definition)}`);
   return job.id;
 }
@@ -82,12 +85,17 @@ const passImageJobOptions: JobsOptions = { attempts: 3, backoff: { type: "expone
  */
 export async function enqueuePassImages(jobId: string, imageIds: readonly string[]): Promise<string[]> {
   const name = jobName(autoPassImageJob);
-  const jobs = await queue(autoPassImageJob.queue).addBulk(
-    imageIds.map((imageId) => ({
-      name,
-      data: parsePayload(autoPassImageJob, { jobId, imageId }),
-      opts: { ...passImageJobOptions, jobId: passImageJobId(jobId, imageId) },
-    })),
+  const jobs = await withRedisTimeout(
+    queue(autoPassImageJob.queue).addBulk(
+      imageIds.map((imageId) => ({
+        name,
+        data: parsePayload(autoPassImageJob, { jobId, imageId }),
+        opts: { ...passImageJobOptions, jobId: passImageJobId(jobId, imageId) },
+      })),
+    ),
+    "queueing a pass",
+    // Thousands of jobs in one call: more time, still bounded.
+    15_000,
   );
   return jobs.map((job) => job.id ?? "");
 }

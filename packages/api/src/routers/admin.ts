@@ -1,6 +1,7 @@
 import { queue, queueNames } from "@sas/queue";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { text } from "../inputs";
 import { adminProcedure, router } from "../trpc";
 
 const queueName = z.enum(queueNames);
@@ -33,7 +34,7 @@ export const adminRouter = router({
 
   /** Puts one failed job, or every failed job of a queue, back in line. */
   retryFailed: adminProcedure
-    .input(z.object({ queue: queueName, jobId: z.string().min(1).optional() }))
+    .input(z.object({ queue: queueName, jobId: text().min(1).max(200).optional() }))
     .mutation(async ({ input, ctx }) => {
       const q = queue(input.queue);
       if (input.jobId) {

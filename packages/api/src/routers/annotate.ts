@@ -7,10 +7,10 @@ import {
   saveManualMask,
   updateMask,
 } from "@sas/db";
-import { cocoRleSchema } from "@sas/sa1b";
 import { z } from "zod";
 import { assertCanViewImage } from "../access";
 import { announcedProcedure } from "../announced";
+import { rleInput, text } from "../inputs";
 import { decodingModelVersion } from "../services/embeddings";
 import { type MaskEvent, maskEvents } from "../services/mask-events";
 import { assertCanViewMask } from "../services/masks";
@@ -23,22 +23,12 @@ const MAX_COORDINATE = 1_000_000;
 const MAX_PROMPTS = 1_000;
 const MAX_POINT_COORDS = 1_000;
 const MAX_BRUSH_POINTS = 100_000;
-/** A 100-megapixel mask with a busy outline still fits; counts strings are a few bytes per run. */
-const MAX_RLE_COUNTS_LENGTH = 16_000_000;
 const MAX_COUNTER = 1_000_000;
 /** A week: generous for one mask, and far inside an Int column. */
 const MAX_ACTIVE_MS = 7 * 24 * 3600 * 1000;
 
 const coordinate = z.number().min(-MAX_COORDINATE).max(MAX_COORDINATE);
 const xy = z.tuple([coordinate, coordinate]);
-
-/** The length bound is checked before cocoRleSchema decodes the counts, so it also bounds that work. */
-const rleInput = z
-  .object({
-    size: z.tuple([z.number(), z.number()]),
-    counts: z.string().max(MAX_RLE_COUNTS_LENGTH),
-  })
-  .pipe(cocoRleSchema);
 
 const promptSchema = z.discriminatedUnion("type", [
   z.object({
@@ -85,7 +75,7 @@ const timingSchema = z
     path: ["finishedAt"],
   });
 
-const labelSchema = z.string().trim().max(200);
+const labelSchema = text().trim().max(200);
 const predictedIouSchema = z.number().min(-1).max(2).nullable();
 const stabilityScoreSchema = z.number().min(0).max(1).nullable();
 const pointCoordsSchema = z.array(xy).max(MAX_POINT_COORDS);

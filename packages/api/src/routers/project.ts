@@ -7,6 +7,7 @@ import {
 } from "@sas/db";
 import { z } from "zod";
 import { projectProcedure } from "../access";
+import { text } from "../inputs";
 import { protectedProcedure, roleProcedure, router } from "../trpc";
 import { withRules } from "./users";
 
@@ -47,8 +48,8 @@ export const projectRouter = router({
   create: roleProcedure("admin", "manager")
     .input(
       z.object({
-        name: z.string().trim().min(1, "enter a name").max(120, "the name may have at most 120 characters"),
-        description: z.string().trim().max(2000).default(""),
+        name: text().trim().min(1, "enter a name").max(120, "the name may have at most 120 characters"),
+        description: text().trim().max(2000).default(""),
       }),
     )
     .mutation(async ({ ctx, input }) => {

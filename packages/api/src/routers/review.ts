@@ -2,20 +2,21 @@ import { type MaskView, reviewMask } from "@sas/db";
 import { z } from "zod";
 import { projectProcedure } from "../access";
 import { announcedProcedure } from "../announced";
+import { rleInput, text } from "../inputs";
 import { assertCanViewMask } from "../services/masks";
 import { assertCanReview, GOOD_MASK_IOU } from "../services/review";
 import { router } from "../trpc";
 
 const decisionInput = z.discriminatedUnion("decision", [
-  z.object({ decision: z.literal("approved"), reason: z.string().trim().max(1000).default("") }),
+  z.object({ decision: z.literal("approved"), reason: text().trim().max(1000).default("") }),
   z.object({
     decision: z.literal("rejected"),
-    reason: z.string().trim().min(1, "say why the mask is rejected").max(1000),
+    reason: text().trim().min(1, "say why the mask is rejected").max(1000),
   }),
   z.object({
     decision: z.literal("corrected"),
-    reason: z.string().trim().max(1000).default(""),
-    rle: z.object({ size: z.tuple([z.number(), z.number()]), counts: z.string().max(16_000_000) }),
+    reason: text().trim().max(1000).default(""),
+    rle: rleInput,
   }),
 ]);
 

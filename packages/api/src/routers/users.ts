@@ -1,3 +1,4 @@
+import { MAX_NAME_LENGTH, passwordProblem } from "@sas/auth";
 import {
   createUserWithPassword,
   listUsers,
@@ -9,6 +10,7 @@ import {
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { assertCanManageProject } from "../access";
+import { text } from "../inputs";
 import { adminProcedure, protectedProcedure, router } from "../trpc";
 
 /** Runs a domain call, turning a refused business rule into the tRPC error of the same code. */
@@ -25,11 +27,11 @@ export async function withRules<T>(work: () => Promise<T>): Promise<T> {
 
 export const globalRole = z.enum(["admin", "manager", "annotator"]);
 
-/** Matches better-auth's email+password limits (packages/auth: minPasswordLength 10; max 128). */
-const password = z
-  .string()
-  .min(10, "the password needs at least 10 characters")
-  .max(128, "the password may have at most 128 characters");
+/** Length, then strength: zxcvbn against common passwords and the account's own name and email. */
+function checkPassword(input: { email: string; name: string; password: string }, ctx: z.RefinementCtx) {
+  const problem = passwordProblem(input.password, [input.email, input.name]);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["password"] });
+}
 
 /** Global user administration (admins only), and the people picker managers use to add members. */
 export const usersRouter = router({
@@ -39,12 +41,14 @@ export const usersRouter = router({
   /** A new email+password account; CONFLICT when the email is taken. Audited as `user.created`. */
   create: adminProcedure
     .input(
-      z.object({
-        email: z.email("enter a valid email address").max(320),
-        name: z.string().trim().min(1, "enter a name").max(200),
-        role: globalRole,
-        password,
-      }),
+      z
+        .object({
+          email: z.email("enter a valid email address").max(320),
+          name: text().trim().min(1, "enter a name").max(MAX_NAME_LENGTH),
+          role: globalRole,
+          password: text(),
+        })
+        .superRefine(checkPassword),
     )
     .mutation(async ({ ctx, input }) => {
       const user = await withRules(() => createUserWithPassword(ctx.db, input, { actorId: ctx.user.id }));
@@ -83,7 +87,7 @@ export const usersRouter = router({
   search: protectedProcedure
     .input(
       z.object({
-        query: z.string().trim().max(200),
+        query: text().trim().max(200),
         projectId: z.uuid().optional(),
         limit: z.number().int().min(1).max(50).default(20),
       }),

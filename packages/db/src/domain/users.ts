@@ -160,9 +160,9 @@ export interface UserChange {
 }
 
 /**
- * Changes a user's global role. An admin cannot demote themself, and the last active admin cannot be
- * demoted. Writes `user.role_changed` with before/after; setting the role a user already has changes
- * nothing and writes nothing.
+ * Changes a user's global role and ends the user's sessions. An admin cannot demote themself, and the
+ * last active admin cannot be demoted. Writes `user.role_changed` with before/after; setting the role a
+ * user already has changes nothing and writes nothing.
  */
 export async function setUserRole(
   db: PrismaClient,
@@ -178,6 +178,8 @@ export async function setUserRole(
       if (user.active) await assertAnotherActiveAdmin(tx, user.id);
     }
     await tx.user.update({ where: { id: user.id }, data: { role: input.role } });
+    // A new role starts from a fresh sign-in: no session made under the old one lives on.
+    await tx.session.deleteMany({ where: { userId: user.id } });
     await audit(tx, {
       actorId: input.actorId,
       action: "user.role_changed",

@@ -1,4 +1,4 @@
-import { type CocoRle, RleError, rleArea, rleToBbox } from "@sas/sa1b";
+import { assertValidRle, type CocoRle, RleError, rleArea, rleToBbox } from "@sas/sa1b";
 import type { Prisma } from "../../generated/prisma/client";
 import { MaskDomainError } from "./errors";
 
@@ -48,6 +48,14 @@ export function storedGeometry(
   image: { width: number; height: number },
 ): { rle: Prisma.InputJsonObject } & MaskGeometry {
   assertRleFitsImage(rle, image);
+  // The one check every RLE write passes (save, update, review correction, import): well-formed counts
+  // whose runs cover exactly the image, whichever schema (if any) the caller parsed it with.
+  try {
+    assertValidRle(rle);
+  } catch (error) {
+    if (error instanceof RleError) throw new MaskDomainError("BAD_REQUEST", `bad RLE: ${error.message}`);
+    throw error;
+  }
   return { rle: rleJson(rle), ...maskGeometry(rle) };
 }
 

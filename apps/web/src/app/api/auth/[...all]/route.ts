@@ -1,9 +1,7 @@
-import { auth } from "@sas/auth";
-import { toNextJsHandler } from "better-auth/next-js";
+import { handleAuthRequest } from "@sas/auth";
 
 export const dynamic = "force-dynamic";
 
-const handlers = () => toNextJsHandler(auth().handler);
-
-export const GET = (req: Request) => handlers().GET(req);
-export const POST = (req: Request) => handlers().POST(req);
+// better-auth behind our checks (endpoint allowlist, dead sessions, origin, sign-in limits): see @sas/auth http.ts.
+export const GET = (req: Request) => handleAuthRequest(req);
+export const POST = (req: Request) => handleAuthRequest(req);
