@@ -5,7 +5,7 @@
 // lease expiry runs as in production and nothing is embedded). Every annotator signs in over HTTP (real
 // session cookie) and then, for S seconds, works like a person on the annotation page through the tRPC
 // HTTP protocol (vanilla @trpc/client, httpBatchLink + superjson, as the web app's own client):
-//   work.next -> k x (annotate.image -> annotate.saveMask [-> annotate.updateMask]) -> work.complete
+//   work.next -> k x (annotate.image -> annotate.saveMask [-> annotate.updateMask]) -> work.submit
 // with a think time before every request. Per-procedure latency and errors, conflicts, 5xx, and at the
 // end `lost`: masks the server acknowledged (saveMask resolved) that are not in the Mask table.
 // Think time (--think-ms, default 3000): exponential with that mean, capped at 10x, before every request.
@@ -77,7 +77,7 @@ const PROCEDURES = [
   "annotate.image",
   "annotate.saveMask",
   "annotate.updateMask",
-  "work.complete",
+  "work.submit",
 ] as const;
 type Procedure = (typeof PROCEDURES)[number];
 
@@ -303,7 +303,8 @@ async function simulate(run: Run, a: Annotator): Promise<void> {
       }
     }
     if (!(await think())) return;
-    const done = await call("work.complete", () => trpc.work.complete.mutate({ imageId }));
+    // Handing the image in (every image here got masks; an empty one would need the explicit confirmation).
+    const done = await call("work.submit", () => trpc.work.submit.mutate({ imageId, confirmEmpty: true }));
     if (done !== FAILED) counters.imagesCompleted += 1;
   }
 }

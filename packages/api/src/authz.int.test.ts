@@ -151,6 +151,13 @@ function saveMaskInput(w: PersonaWorld) {
   };
 }
 
+/**
+ * Puts the assigned image in `done`, so workflow moves on it (submit, skip) are refused by the workflow's
+ * rule (CONFLICT: past every access check) and the matrix changes nothing.
+ */
+const assignedIsDone = (w: PersonaWorld) =>
+  prisma().image.update({ where: { id: w.images.assigned }, data: { workflowState: "done" } });
+
 /** A pass of the project that is already cancelled: `pass.get` and `pass.cancel` target it. */
 let cancelledPassId = "";
 async function ensureCancelledPass(w: PersonaWorld) {
@@ -204,6 +211,9 @@ const procedureRules: Record<string, ProcedureRule> = {
   },
   "annotate.events": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
 
+  "audit.project": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "audit.all": { input: () => ({}), expect: adminsOnly },
+
   "models.list": { input: () => undefined, expect: adminsOnly },
   // The world's own version: the project pins it, so making it active changes nothing the matrix reads.
   "models.activate": { input: (w) => ({ modelVersionId: w.modelVersionId }), expect: adminsOnly },
@@ -252,6 +262,11 @@ const procedureRules: Record<string, ProcedureRule> = {
   // Every member sees the project; what each sees inside it is checked in "visibility" below.
   "image.counts": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },
   "image.listByProject": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },
+  // The workflow table: every image of the project, so its managers and reviewers (and admins) only.
+  "image.table": {
+    input: (w) => ({ projectId: w.projectId, states: ["new"], hasMasks: true }),
+    expect: projectReviewers,
+  },
   "project.list": { input: () => undefined, expect: signedIn },
   "project.create": {
     input: () => ({ name: `authz-${randomUUID()}` }),
@@ -306,8 +321,32 @@ const procedureRules: Record<string, ProcedureRule> = {
   // work.next leases, and the lease is what grants access: every member may ask. Here nothing is free
   // (each ready image is leased), so it hands out nothing new.
   "work.next": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },
-  "work.complete": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
   "work.current": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },
+  // Everyone's own list: their rejected masks.
+  "work.needsChanges": { input: (w) => ({ projectId: w.projectId }), expect: projectMembers },
+  "work.state": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
+  // The image is done: its holder, the managers and admins get past the checks to the CONFLICT; a
+  // reviewer sees it but does not hold it.
+  "work.submit": {
+    before: assignedIsDone,
+    input: (w) => ({ imageId: w.images.assigned, confirmEmpty: true }),
+    expect: assignedMaskEditors,
+  },
+  "work.skip": {
+    before: assignedIsDone,
+    input: (w) => ({ imageId: w.images.assigned, reason: "authz" }),
+    expect: assignedMaskEditors,
+  },
+  // The image still waiting for its embedding is new: reopening it changes nothing.
+  "work.reopen": {
+    input: (w) => ({ projectId: w.projectId, imageIds: [w.images.pending] }),
+    expect: projectManagers,
+  },
+  // Hands the assigned image back to the annotator who holds it (as work.reassign below).
+  "work.bulkAssign": {
+    input: (w) => ({ projectId: w.projectId, imageIds: [w.images.assigned], userId: w.users.annotator.id }),
+    expect: projectManagers,
+  },
   "work.assignments": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
   // Hands the image back to the annotator who holds it: a fresh lease, the same holder.
   "work.reassign": {

@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminRouter } from "./routers/admin";
 import { annotateRouter } from "./routers/annotate";
+import { auditRouter } from "./routers/audit";
 import { exportRouter } from "./routers/export";
 import { healthRouter } from "./routers/health";
 import { imageRouter } from "./routers/image";
@@ -16,6 +17,7 @@ import { createCallerFactory, router } from "./trpc";
 export const appRouter = router({
   admin: adminRouter,
   annotate: annotateRouter,
+  audit: auditRouter,
   export: exportRouter,
   health: healthRouter,
   image: imageRouter,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SessionUser, sessionUser } from "@sas/auth";
 import { type Logger, logger } from "@sas/config";
-import { MaskDomainError, type PrismaClient, prisma, type Role } from "@sas/db";
+import { MaskDomainError, type PrismaClient, prisma, type Role, WorkflowError } from "@sas/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
@@ -49,12 +49,12 @@ export const createCallerFactory = t.createCallerFactory;
  * version conflict keeps its current version as the cause, which the formatter above copies to
  * `error.data.currentVersion` (the browser outbox reads it there).
  */
-export function domainErrorToTRPC(error: MaskDomainError): TRPCError {
+export function domainErrorToTRPC(error: MaskDomainError | WorkflowError): TRPCError {
   return new TRPCError({
     code: error.code,
     message: error.message,
     cause:
-      error.currentVersion === undefined
+      error instanceof WorkflowError || error.currentVersion === undefined
         ? error
         : new VersionConflictError(error.message, error.currentVersion),
   });
@@ -62,8 +62,9 @@ export function domainErrorToTRPC(error: MaskDomainError): TRPCError {
 
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof MaskDomainError) {
-    return { ...result, error: domainErrorToTRPC(result.error.cause) };
+  const cause = result.ok ? null : result.error.cause;
+  if (!result.ok && (cause instanceof MaskDomainError || cause instanceof WorkflowError)) {
+    return { ...result, error: domainErrorToTRPC(cause) };
   }
   return result;
 });

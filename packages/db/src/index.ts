@@ -11,5 +11,7 @@ export * from "./domain/passes";
 export * from "./domain/projects";
 export * from "./domain/stats/index";
 export * from "./domain/users";
+export * from "./domain/workflow";
+export * from "./domain/workflow-table";
 export * from "./generated/prisma/client";
 export * from "./health";

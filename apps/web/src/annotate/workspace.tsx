@@ -7,7 +7,7 @@
 import { encodeMask } from "@sas/sa1b";
 import type { BoxPrompt, PointPrompt } from "@sas/sam";
 import { lowResContentSize } from "@sas/sam";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -624,17 +624,16 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     [shown, img, ws?.image.filename],
   );
 
-  const completeWork = useMutation(trpc.work.complete.mutationOptions());
+  // Moving on never hands the image in: submitting is explicit (the workflow bar's Submit / Skip).
   const goNext = useCallback(async () => {
     const projectId = ws?.image.projectId;
     if (!projectId) return;
-    await completeWork.mutateAsync({ imageId }).catch(() => {});
     const next = nextImageId
       ? { imageId: nextImageId }
       : await leaseNext.mutateAsync({ projectId, skipImageId: imageId });
     if (next) router.push(`/annotate/${next.imageId}`);
     else setMessage("No more images to annotate in this project. Thank you!");
-  }, [ws?.image.projectId, imageId, nextImageId, completeWork, leaseNext, router]);
+  }, [ws?.image.projectId, imageId, nextImageId, leaseNext, router]);
 
   useEffect(() => {
     window.__sasToScreen = (x, y) => canvas.current?.toScreen({ x, y }) ?? null;

@@ -7,6 +7,8 @@ import { describeError } from "./user-admin";
 
 /** Leases change as annotators work; the panel follows them this often. */
 const REFRESH_MS = 10_000;
+/** While an image in the assign list still waits for its embedding, its label follows it this often. */
+const PENDING_REFRESH_MS = 3000;
 
 const time = (date: Date) => date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
@@ -19,7 +21,9 @@ export function ProjectAssignments({ projectId }: { projectId: string }) {
   const queryClient = useQueryClient();
   const view = useQuery({
     ...trpc.work.assignments.queryOptions({ projectId }),
-    refetchInterval: REFRESH_MS,
+    // "(embedding)" labels must not outlive the embedding: poll faster while any image waits for one.
+    refetchInterval: (query) =>
+      query.state.data?.available.some((a) => a.status !== "ready") ? PENDING_REFRESH_MS : REFRESH_MS,
   });
   const members = useQuery(trpc.project.members.queryOptions({ projectId }));
   const [error, setError] = useState<string | null>(null);
@@ -152,7 +156,11 @@ export function ProjectAssignments({ projectId }: { projectId: string }) {
                     {lease.userName}
                   </td>
                   <td>
-                    <time dateTime={lease.expiresAt.toISOString()}>{time(lease.expiresAt)}</time>
+                    {lease.expiresAt ? (
+                      <time dateTime={lease.expiresAt.toISOString()}>{time(lease.expiresAt)}</time>
+                    ) : (
+                      <span data-testid="lease-until-released">released or submitted</span>
+                    )}
                   </td>
                   <td>
                     <span className="row">

@@ -90,7 +90,8 @@ const maskChange = (event: MaskEvent["type"]) =>
     .input(z.object({ id: z.uuid() }))
     .use(async ({ ctx, input, next }) => {
       const { access } = await assertCanViewMask(ctx.db, ctx.user, input.id);
-      return next({ ctx: { ...ctx, editor: { userId: ctx.user.id, canEditAll: access.canManage } } });
+      const editor = { userId: ctx.user.id, canEditAll: access.canManage, canReview: canReview(access) };
+      return next({ ctx: { ...ctx, editor } });
     });
 
 const versionRef = z.object({ version: z.number().int().min(1) });

@@ -1,6 +1,15 @@
-import type { ImageStatus } from "@sas/db";
+import {
+  type ImageStatus,
+  imageTable,
+  liveAssignmentWhere,
+  REVIEW_OUTCOMES,
+  TABLE_SORTS,
+  WORKFLOW_STATES,
+  workflowCounts,
+} from "@sas/db";
 import { z } from "zod";
 import { projectProcedure, visibleImagesWhere } from "../access";
+import { assertCanReview } from "../services/review";
 import { router } from "../trpc";
 
 const statuses = ["uploaded", "embedding", "ready", "failed"] as const satisfies readonly ImageStatus[];
@@ -9,7 +18,7 @@ export const imageRouter = router({
   /**
    * A project's name and the images the caller may see counted by status (an annotator's own images only),
    * plus what the caller may do there. `workAvailable`: whether work.next has an image for the caller now
-   * (their own unexpired lease, or a ready image nobody holds or has completed), so a page can offer
+   * (their own live assignment, or a ready image still open in the workflow that nobody holds), so a page can offer
    * "Start annotating" to an annotator who has no image yet, without telling them how many there are.
    */
   counts: projectProcedure("view").query(async ({ ctx, input }) => {
@@ -30,11 +39,10 @@ export const imageRouter = router({
           projectId: input.projectId,
           status: "ready",
           OR: [
-            { assignments: { some: { userId: ctx.user.id, status: "active", expiresAt: { gt: now } } } },
+            { assignments: { some: { userId: ctx.user.id, ...liveAssignmentWhere(now) } } },
             {
-              assignments: {
-                none: { OR: [{ status: "completed" }, { status: "active", expiresAt: { gt: now } }] },
-              },
+              workflowState: { in: ["new", "in_progress"] },
+              assignments: { none: liveAssignmentWhere(now) },
             },
           ],
         },
@@ -74,5 +82,36 @@ export const imageRouter = router({
       });
       const items = rows.slice(0, input.limit);
       return { items, nextCursor: rows.length > input.limit ? (items.at(-1)?.id ?? null) : null };
+    }),
+
+  /**
+   * The project image table for its managers and reviewers (and admins): a keyset page of images with
+   * workflow state, annotator, mask count and time spent, filtered and sorted on the server (usable at
+   * 100k images), the total matching the filters, and the project's images counted by state.
+   */
+  table: projectProcedure("view")
+    .use(({ ctx, next }) => {
+      assertCanReview(ctx.access);
+      return next();
+    })
+    .input(
+      z.object({
+        states: z.array(z.enum(WORKFLOW_STATES)).max(WORKFLOW_STATES.length).default([]),
+        annotatorId: z.union([z.uuid(), z.literal("none")]).nullish(),
+        hasMasks: z.boolean().nullish(),
+        reviewOutcome: z.enum(REVIEW_OUTCOMES).nullish(),
+        label: z.string().trim().max(200).nullish(),
+        sort: z.enum(TABLE_SORTS).default("created"),
+        direction: z.enum(["asc", "desc"]).default("asc"),
+        cursor: z.string().max(1000).nullish(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const [page, stateCounts] = await Promise.all([
+        imageTable(ctx.db, input),
+        workflowCounts(ctx.db, input.projectId),
+      ]);
+      return { ...page, stateCounts };
     }),
 });

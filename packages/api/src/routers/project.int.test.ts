@@ -369,7 +369,7 @@ describe("work.assignments and work.reassign", () => {
   it("shows leases, completed counts per member and images still waiting", async () => {
     await callerFor(ann).work.next({ projectId }); // img0 leased to ann
     await callerFor(bea).work.next({ projectId }); // img1 leased to bea
-    await callerFor(bea).work.complete({ imageId: img[1]! });
+    await callerFor(bea).work.submit({ imageId: img[1]!, confirmEmpty: true });
 
     const view = await callerFor(manager).work.assignments({ projectId });
     expect(view.leases).toEqual([
@@ -384,7 +384,7 @@ describe("work.assignments and work.reassign", () => {
         expiresAt: expect.any(Date),
       },
     ]);
-    expect(view.leases[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect(view.leases[0]!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
     expect(view.annotators).toEqual([
       {
         userId: bea.id,
@@ -466,7 +466,6 @@ describe("work.assignments and work.reassign", () => {
 
   it("assigns a free image to a member, moves it to another, and releases it, each audited", async () => {
     const pm = callerFor(manager);
-    const before = Date.now();
     const assigned = await pm.work.reassign({ imageId: img[2]!, userId: ann.id });
     expect(assigned).toMatchObject({
       imageId: img[2],
@@ -474,8 +473,15 @@ describe("work.assignments and work.reassign", () => {
       releasedFrom: [],
       lease: { userId: ann.id },
     });
-    // Manager assignments last the project's lease time (assignmentLeaseSecs, 3600 by default).
-    expect(assigned.lease!.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 3600_000);
+    // A manager's assignment does not expire (it used to become a lease of the project's lease time):
+    // it holds until released, submitted or skipped, and the image is Ann's, in progress.
+    expect(assigned.lease!.expiresAt).toBeNull();
+    expect(
+      await prisma().image.findUniqueOrThrow({
+        where: { id: img[2]! },
+        select: { workflowState: true, annotatorId: true },
+      }),
+    ).toEqual({ workflowState: "in_progress", annotatorId: ann.id });
     // Ann's "next image" hands her the assigned image first.
     expect((await callerFor(ann).work.next({ projectId }))?.imageId).toBe(img[2]);
 
@@ -591,7 +597,12 @@ describe("work.assignments and work.reassign", () => {
     ]);
     const live = await prisma().assignment.groupBy({
       by: ["imageId"],
-      where: { status: "active", expiresAt: { gt: new Date() }, image: { projectId: pid } },
+      // Live: unexpired leases and managers' assignments (which have no expiry).
+      where: {
+        status: "active",
+        OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }],
+        image: { projectId: pid },
+      },
       _count: { _all: true },
     });
     expect(live.every((g) => g._count._all === 1)).toBe(true);

@@ -14,7 +14,10 @@ import { withRules } from "./users";
 const projectRole = z.enum(["manager", "reviewer", "annotator"]);
 
 export const projectRouter = router({
-  /** Projects the caller may see: every project for admins, their memberships for everyone else. */
+  /**
+   * Projects the caller may see: every project for admins, their memberships for everyone else, each with
+   * the caller's role there ("admin" for admins) so pages know what to offer (the audit view's projects).
+   */
   list: protectedProcedure.query(async ({ ctx }) => {
     const projects = await ctx.db.project.findMany({
       where: ctx.user.role === "admin" ? {} : { members: { some: { userId: ctx.user.id } } },
@@ -24,6 +27,7 @@ export const projectRouter = router({
         name: true,
         description: true,
         _count: { select: { images: true } },
+        members: { where: { userId: ctx.user.id }, select: { role: true } },
       },
     });
     const ready = await ctx.db.image.groupBy({
@@ -38,6 +42,7 @@ export const projectRouter = router({
       description: p.description,
       images: p._count.images,
       readyImages: readyBy.get(p.id) ?? 0,
+      role: ctx.user.role === "admin" ? ("admin" as const) : (p.members[0]?.role ?? null),
     }));
   }),
 

@@ -84,7 +84,7 @@ describe("work leases", () => {
     ));
   });
 
-  it("hands out, extends, expires, completes and runs out", async () => {
+  it("hands out, extends, expires, submits and runs out", async () => {
     const a = callerFor(ann);
     const b = callerFor(bea);
     const db = prisma();
@@ -92,12 +92,12 @@ describe("work leases", () => {
     const before = Date.now();
     const first = await a.work.next({ projectId });
     expect(first?.imageId).toBe(img[0]);
-    expect(first!.expiresAt.getTime()).toBeGreaterThanOrEqual(before + ASSIGNMENT_LEASE_MS);
+    expect(first!.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + ASSIGNMENT_LEASE_MS);
 
     // The caller's own lease comes back, extended.
     const again = await a.work.next({ projectId });
     expect(again?.imageId).toBe(img[0]);
-    expect(again!.expiresAt.getTime()).toBeGreaterThanOrEqual(first!.expiresAt.getTime());
+    expect(again!.expiresAt!.getTime()).toBeGreaterThanOrEqual(first!.expiresAt!.getTime());
     expect(await a.work.current({ projectId })).toEqual([
       { imageId: img[0], filename: "leases-0.jpg", leasedAt: expect.any(Date), expiresAt: again!.expiresAt },
     ]);
@@ -111,23 +111,31 @@ describe("work leases", () => {
       data: { expiresAt: new Date(Date.now() - 1000) },
     });
     expect(await a.work.current({ projectId })).toEqual([]);
-    expect(await b.work.complete({ imageId: img[1]! })).toMatchObject({ imageId: img[1] });
+    // Images here have no masks: handing one in takes the explicit "nothing to label".
+    await expect(b.work.submit({ imageId: img[1]! })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await b.work.submit({ imageId: img[1]!, confirmEmpty: true })).toMatchObject({
+      imageId: img[1],
+      state: "done",
+    });
+    // The image Ann let go is still in progress (hers, unfinished) and goes to the next caller.
     expect((await b.work.next({ projectId }))?.imageId).toBe(img[0]);
     const annRows = await db.assignment.findMany({ where: { userId: ann.id }, select: { status: true } });
     expect(annRows).toEqual([{ status: "expired" }]);
 
-    // Completed images are not handed to the same annotator again.
-    await b.work.complete({ imageId: img[0]! });
+    // Submitted and skipped images are not handed out again.
+    await b.work.submit({ imageId: img[0]!, confirmEmpty: true });
     expect((await b.work.next({ projectId }))?.imageId).toBe(img[2]);
-    await b.work.complete({ imageId: img[2]! });
-    // Image 1 is completed by Bea too, and the embedding image is not ready: nothing left for her.
+    await b.work.skip({ imageId: img[2]!, reason: "blurred" });
+    // Image 1 is done, 0 done, 2 skipped, and the embedding image is not ready: nothing left for her.
     expect(await b.work.next({ projectId })).toBeNull();
-    // Completing twice is harmless and keeps one completed row per image.
-    await b.work.complete({ imageId: img[2]! });
+    // Submitting twice is refused (the image is no longer open), and keeps one completed row per image.
+    await expect(b.work.submit({ imageId: img[2]!, confirmEmpty: true })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
     expect(await db.assignment.count({ where: { userId: bea.id, status: "completed" } })).toBe(3);
   });
 
-  it("leases the next image ahead while the current one stays leased, and shares completion", async () => {
+  it("leases the next image ahead while the current one stays leased; moving on never submits", async () => {
     const a = callerFor(ann);
     const b = callerFor(bea);
     // A project of its own: the test above completed every image of the shared one.
@@ -141,27 +149,38 @@ describe("work leases", () => {
     const before = Date.now();
     const lease = await a.work.next({ projectId });
     expect(lease?.imageId).toBe(img[0]);
-    expect(lease!.expiresAt.getTime() - before).toBeGreaterThanOrEqual(119_000);
-    expect(lease!.expiresAt.getTime() - before).toBeLessThanOrEqual(125_000);
+    expect(lease!.expiresAt!.getTime() - before).toBeGreaterThanOrEqual(119_000);
+    expect(lease!.expiresAt!.getTime() - before).toBeLessThanOrEqual(125_000);
     // The page prefetches: the next image is leased while image 0 is still on screen (and still hers).
     const ahead = await a.work.next({ projectId, skipImageId: img[0] });
     expect(ahead?.imageId).toBe(img[1]);
     expect((await a.work.current({ projectId })).map((l) => l.imageId)).toEqual([img[0], img[1]]);
     expect((await a.work.next({ projectId, skipImageId: img[0] }))?.imageId).toBe(img[1]);
-    // An admin pressing "next image" on an image nobody leased to them retires nothing.
-    const admin = await makeUser("boss");
-    expect(await callerFor({ id: admin.id, role: "admin" }).work.complete({ imageId: img[2]! })).toEqual({
-      imageId: img[2],
-      completedAt: null,
+    // Moving on ("next image") leaves the image on screen open: in progress, still Ann's.
+    const state = async (id: string) =>
+      (await prisma().image.findUniqueOrThrow({ where: { id }, select: { workflowState: true } }))
+        .workflowState;
+    expect(await state(img[0]!)).toBe("in_progress");
+    // An annotator cannot hand in an image someone else holds.
+    await prisma().projectMember.update({
+      where: { projectId_userId: { projectId, userId: bea.id } },
+      data: { role: "reviewer" },
+    });
+    await expect(b.work.submit({ imageId: img[0]!, confirmEmpty: true })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await prisma().projectMember.update({
+      where: { projectId_userId: { projectId, userId: bea.id } },
+      data: { role: "annotator" },
     });
     // Bea gets neither of Ann's images.
     expect((await b.work.next({ projectId }))?.imageId).toBe(img[2]);
-    // "Next image": complete the current one, move to the one leased ahead.
-    await a.work.complete({ imageId: img[0]! });
+    // Submitting is explicit: Ann hands in the current one, then moves to the one leased ahead.
+    await a.work.submit({ imageId: img[0]!, confirmEmpty: true });
     expect((await a.work.next({ projectId, skipImageId: img[0] }))?.imageId).toBe(img[1]);
-    await a.work.complete({ imageId: img[1]! });
-    await b.work.complete({ imageId: img[2]! });
-    // An image one annotator completed is done for everyone.
+    await a.work.submit({ imageId: img[1]!, confirmEmpty: true });
+    await b.work.submit({ imageId: img[2]!, confirmEmpty: true });
+    // An image one annotator handed in is out of the pool for everyone.
     expect(await a.work.next({ projectId })).toBeNull();
     expect(await b.work.next({ projectId })).toBeNull();
     expect(await a.work.current({ projectId })).toEqual([]);
@@ -173,7 +192,7 @@ describe("work leases", () => {
       .catch((e: unknown) => e);
     expect(notMember).toBeInstanceOf(TRPCError);
     expect((notMember as TRPCError).code).toBe("NOT_FOUND");
-    await expect(callerFor(outsider).work.complete({ imageId: img[0]! })).rejects.toMatchObject({
+    await expect(callerFor(outsider).work.submit({ imageId: img[0]! })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
     await expect(callerFor(outsider).work.current({ projectId })).rejects.toMatchObject({

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../generated/prisma/client";
 import { audit } from "./audit";
 import { RuleViolation } from "./users";
+import { liveAssignmentWhere } from "./workflow";
 
 /**
  * How long "next image" holds an image for one annotator when the project does not say (projects carry
@@ -9,7 +10,10 @@ import { RuleViolation } from "./users";
  */
 export const ASSIGNMENT_LEASE_MS = 30 * 60 * 1000;
 
-/** Returns abandoned leases to the pool: an active assignment past its expiry becomes `expired`. */
+/**
+ * Returns abandoned leases to the pool: an active lease past its expiry becomes `expired` (its image,
+ * still `in_progress`, is handed out again). A manager's assignment has no expiry and stays.
+ */
 export async function expireLeases(db: PrismaClient, now = new Date()): Promise<number> {
   const { count } = await db.assignment.updateMany({
     where: { status: "active", expiresAt: { lt: now } },
@@ -20,7 +24,8 @@ export async function expireLeases(db: PrismaClient, now = new Date()): Promise<
 
 export interface Lease {
   imageId: string;
-  expiresAt: Date;
+  /** Null for a manager's assignment: it is held until released, submitted or skipped. */
+  expiresAt: Date | null;
 }
 
 export interface NextLeaseInput {
@@ -36,9 +41,12 @@ export interface NextLeaseInput {
 }
 
 /**
- * The caller's next image in a project, as a lease. Their own unexpired lease comes first (extended);
- * otherwise the oldest `ready` image that nobody holds an unexpired lease on and that nobody has
- * completed is leased to them (one annotator per image in the assisted-manual stage; review is separate). Null when nothing is left.
+ * The caller's next image in a project, as a lease. Their own live assignment comes first (a lease is
+ * extended; a manager's assignment stays without expiry); otherwise the oldest `ready` image that is
+ * still open in the workflow (`new`, or `in_progress` with nobody holding it any more) is leased to them
+ * and becomes `in_progress` with them as its annotator (one annotator per image in the assisted-manual
+ * stage; review is separate). Images submitted, skipped or in review are never handed out: only a
+ * manager's reopen brings them back. Null when nothing is left.
  *
  * Concurrency: every lease is created here, with the image row locked (`FOR NO KEY UPDATE ... SKIP
  * LOCKED`), so concurrent callers walk past each other's candidates instead of queueing on them, and
@@ -68,15 +76,15 @@ export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promis
       const own = await tx.assignment.findFirst({
         where: {
           userId,
-          status: "active",
-          expiresAt: { gt: now },
+          ...liveAssignmentWhere(now),
           image: { projectId },
           ...(skipImageId ? { imageId: { not: skipImageId } } : {}),
         },
         orderBy: [{ leasedAt: "asc" }, { id: "asc" }],
-        select: { id: true, imageId: true },
+        select: { id: true, imageId: true, expiresAt: true },
       });
       if (own) {
+        if (own.expiresAt === null) return { imageId: own.imageId, expiresAt: null };
         await tx.assignment.update({ where: { id: own.id }, data: { expiresAt } });
         return { imageId: own.imageId, expiresAt };
       }
@@ -89,19 +97,18 @@ export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promis
           FROM "Image" i
           WHERE i."projectId" = ${projectId}::uuid
             AND i.status = 'ready'
+            AND i."workflowState" IN ('new', 'in_progress')
             AND (${skipImageId}::uuid IS NULL OR i.id <> ${skipImageId}::uuid)
             AND NOT EXISTS (
               SELECT 1 FROM "Assignment" a
-              WHERE a."imageId" = i.id AND a.status = 'active' AND a."expiresAt" > ${now})
-            AND NOT EXISTS (
-              SELECT 1 FROM "Assignment" a
-              WHERE a."imageId" = i.id AND a.status = 'completed')
+              WHERE a."imageId" = i.id AND a.status = 'active'
+                AND (a."expiresAt" IS NULL OR a."expiresAt" > ${now}))
           ORDER BY i."createdAt", i.id
           LIMIT 1
           FOR NO KEY UPDATE OF i SKIP LOCKED`;
         if (!candidate) return null;
         const live = await tx.assignment.count({
-          where: { imageId: candidate.id, status: "active", expiresAt: { gt: now } },
+          where: { imageId: candidate.id, ...liveAssignmentWhere(now) },
         });
         if (live > 0) continue;
         // Leases on this image that ran out are recorded as such before the new one starts.
@@ -111,6 +118,10 @@ export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promis
         });
         await tx.assignment.create({
           data: { imageId: candidate.id, userId, status: "active", leasedAt: now, expiresAt },
+        });
+        await tx.image.update({
+          where: { id: candidate.id },
+          data: { workflowState: "in_progress", annotatorId: userId, workflowAt: now },
         });
         return { imageId: candidate.id, expiresAt };
       }
@@ -125,7 +136,7 @@ export interface ActiveLease extends Lease {
   leasedAt: Date;
 }
 
-/** The caller's unexpired leases in a project, oldest first. */
+/** The caller's live assignments in a project (unexpired leases and a manager's assignments), oldest first. */
 export async function activeLeases(
   db: PrismaClient,
   input: { projectId: string; userId: string; now?: Date },
@@ -133,8 +144,7 @@ export async function activeLeases(
   const rows = await db.assignment.findMany({
     where: {
       userId: input.userId,
-      status: "active",
-      expiresAt: { gt: input.now ?? new Date() },
+      ...liveAssignmentWhere(input.now ?? new Date()),
       image: { projectId: input.projectId },
     },
     orderBy: [{ leasedAt: "asc" }, { id: "asc" }],
@@ -148,31 +158,6 @@ export async function activeLeases(
   }));
 }
 
-/**
- * Records that a user finished an image: their active lease on it (expired or not: the work is done)
- * becomes `completed`, which takes the image out of the pool for everyone. Without an active lease
- * nothing is written (a manager or reviewer browsing with "next image" must not retire images they
- * never worked on); the answer then carries the user's earlier completion, if any. Repeating is harmless.
- */
-export async function completeAssignment(
-  db: PrismaClient,
-  input: { imageId: string; userId: string; now?: Date },
-): Promise<{ imageId: string; completedAt: Date | null }> {
-  const { imageId, userId } = input;
-  const now = input.now ?? new Date();
-  const { count } = await db.assignment.updateMany({
-    where: { imageId, userId, status: "active" },
-    data: { status: "completed", completedAt: now },
-  });
-  if (count > 0) return { imageId, completedAt: now };
-  const done = await db.assignment.findFirst({
-    where: { imageId, userId, status: "completed" },
-    orderBy: { completedAt: "desc" },
-    select: { completedAt: true },
-  });
-  return { imageId, completedAt: done?.completedAt ?? null };
-}
-
 export interface ProjectLease {
   assignmentId: string;
   imageId: string;
@@ -181,7 +166,8 @@ export interface ProjectLease {
   userName: string;
   userEmail: string;
   leasedAt: Date;
-  expiresAt: Date;
+  /** Null: a manager's assignment, held until released, submitted or skipped. */
+  expiresAt: Date | null;
 }
 
 export interface AnnotatorProgress {
@@ -197,7 +183,7 @@ export interface AnnotatorProgress {
 export interface ProjectAssignments {
   leases: ProjectLease[];
   annotators: AnnotatorProgress[];
-  /** Images nobody holds or has completed (oldest first, at most `availableLimit`): ones to hand out. */
+  /** Open images (new, or in progress with nobody holding them) (oldest first, at most `availableLimit`). */
   available: { imageId: string; filename: string; status: string }[];
 }
 
@@ -213,7 +199,7 @@ export async function projectAssignments(
   const now = input.now ?? new Date();
   const [leaseRows, completedGroups, members, available] = await Promise.all([
     db.assignment.findMany({
-      where: { status: "active", expiresAt: { gt: now }, image: { projectId } },
+      where: { ...liveAssignmentWhere(now), image: { projectId } },
       orderBy: [{ leasedAt: "asc" }, { id: "asc" }],
       select: {
         id: true,
@@ -237,9 +223,8 @@ export async function projectAssignments(
       where: {
         projectId,
         status: { not: "failed" },
-        assignments: {
-          none: { OR: [{ status: "completed" }, { status: "active", expiresAt: { gt: now } }] },
-        },
+        workflowState: { in: ["new", "in_progress"] },
+        assignments: { none: liveAssignmentWhere(now) },
       },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       take: input.availableLimit ?? 200,
@@ -298,11 +283,16 @@ export async function projectAssignments(
 
 export interface ReassignInput {
   imageId: string;
+  /** When given, the image must belong to this project (bulk actions name the project they act in). */
+  projectId?: string;
   /** The member who gets the image; null only releases it back to the pool. */
   userId: string | null;
   actorId: string;
   now?: Date;
-  /** Defaults to the project's `assignmentLeaseSecs`. */
+  /**
+   * A manager's assignment has no expiry: it holds until released, submitted or skipped (it used to end
+   * silently after the project's lease time). Give a length only for a deliberately temporary hand-over.
+   */
   leaseMs?: number;
 }
 
@@ -310,14 +300,15 @@ export interface ReassignResult {
   imageId: string;
   projectId: string;
   releasedFrom: string[];
-  lease: { assignmentId: string; userId: string; expiresAt: Date } | null;
+  lease: { assignmentId: string; userId: string; expiresAt: Date | null } | null;
 }
 
 /**
- * A manager hands an image to a member, or takes it back. The current holder's unexpired lease ends as
+ * A manager hands an image to a member, or takes it back. The current holder's live assignment ends as
  * `released` (leases that already ran out are marked `expired`, as nextLease does) and, when `userId` is
- * given, a fresh active lease for that member starts; the `assignment.reassigned` audit row commits with
- * it. The target must be an active member of the image's project.
+ * given, an assignment for that member starts, with no expiry, and the image becomes theirs and
+ * `in_progress`; released, an image in progress goes back to `new`. The `assignment.reassigned` audit
+ * row commits with it. The target must be an active member of the image's project.
  *
  * Concurrency: the image row is locked with the same `FOR NO KEY UPDATE` that nextLease takes on its
  * candidate, so a reassignment and a "next image" never both lease one image (nextLease skips the locked
@@ -328,12 +319,14 @@ export async function reassignImage(db: PrismaClient, input: ReassignInput): Pro
   const now = input.now ?? new Date();
   return db.$transaction(
     async (tx) => {
-      const [image] = await tx.$queryRaw<{ projectId: string; leaseSecs: number }[]>`
-        SELECT i."projectId"::text AS "projectId", p."assignmentLeaseSecs" AS "leaseSecs"
-        FROM "Image" i JOIN "Project" p ON p.id = i."projectId"
+      const [image] = await tx.$queryRaw<{ projectId: string; workflowState: string }[]>`
+        SELECT i."projectId"::text AS "projectId", i."workflowState"::text AS "workflowState"
+        FROM "Image" i
         WHERE i.id = ${input.imageId}::uuid
         FOR NO KEY UPDATE OF i`;
-      if (!image) throw new RuleViolation("NOT_FOUND", "image not found");
+      if (!image || (input.projectId && image.projectId !== input.projectId)) {
+        throw new RuleViolation("NOT_FOUND", "image not found");
+      }
 
       if (input.userId) {
         const member = await tx.projectMember.findUnique({
@@ -345,7 +338,7 @@ export async function reassignImage(db: PrismaClient, input: ReassignInput): Pro
       }
 
       const current = await tx.assignment.findMany({
-        where: { imageId: input.imageId, status: "active", expiresAt: { gt: now } },
+        where: { imageId: input.imageId, ...liveAssignmentWhere(now) },
         select: { id: true, userId: true },
       });
       if (current.length > 0) {
@@ -361,12 +354,26 @@ export async function reassignImage(db: PrismaClient, input: ReassignInput): Pro
 
       let lease: ReassignResult["lease"] = null;
       if (input.userId) {
-        const expiresAt = new Date(now.getTime() + (input.leaseMs ?? image.leaseSecs * 1000));
+        const expiresAt = input.leaseMs === undefined ? null : new Date(now.getTime() + input.leaseMs);
         const created = await tx.assignment.create({
           data: { imageId: input.imageId, userId: input.userId, status: "active", leasedAt: now, expiresAt },
           select: { id: true },
         });
         lease = { assignmentId: created.id, userId: input.userId, expiresAt };
+        await tx.image.update({
+          where: { id: input.imageId },
+          data: {
+            workflowState: "in_progress",
+            annotatorId: input.userId,
+            skipReason: null,
+            workflowAt: now,
+          },
+        });
+      } else if (image.workflowState === "in_progress") {
+        await tx.image.update({
+          where: { id: input.imageId },
+          data: { workflowState: "new", annotatorId: null, workflowAt: now },
+        });
       }
 
       const releasedFrom = current.map((c) => c.userId);

@@ -11,7 +11,16 @@ export const AUDIT_ACTIONS = [
   "project.member_role_changed",
   "project.member_removed",
   "assignment.reassigned",
+  "image.submitted",
+  "image.skipped",
+  "image.reopened",
+  // A review moved a handed-in image on (needs changes, in review, done): see domain/workflow.ts.
+  "image.state_changed",
   "mask.reviewed",
+  "mask.deleted",
+  "mask.restored",
+  // Someone tried to change or delete a mask the rules protect (an approved one): refused, and recorded.
+  "mask.change_refused",
   "pass.started",
   "pass.cancelled",
   "export.created",
@@ -21,7 +30,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export interface AuditEntry {
   actorId: string | null;
   action: AuditAction;
-  targetType: "user" | "project" | "assignment" | "mask" | "job" | "export";
+  targetType: "user" | "project" | "assignment" | "image" | "mask" | "job" | "export";
   targetId?: string | null;
   projectId?: string | null;
   details?: Prisma.InputJsonObject;
@@ -41,4 +50,90 @@ export async function audit(db: Db, entry: AuditEntry): Promise<void> {
       details: entry.details ?? {},
     },
   });
+}
+
+export interface AuditQuery {
+  /** Null: every project (admins only; the API decides who may ask). */
+  projectId: string | null;
+  actorId?: string | null;
+  action?: AuditAction | null;
+  /** The last row of the previous page (newest first). */
+  cursor?: { createdAt: Date; id: string } | null;
+  limit?: number;
+}
+
+export interface AuditRow {
+  id: string;
+  createdAt: Date;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  projectId: string | null;
+  projectName: string | null;
+  actorId: string | null;
+  actorName: string | null;
+  actorEmail: string | null;
+  details: Prisma.JsonValue;
+}
+
+/**
+ * A page of the audit log, newest first, filtered by project, actor and action; keyset-paged on
+ * (createdAt, id), which the (projectId, createdAt), (actorId, createdAt) and (createdAt) indexes serve.
+ */
+export async function listAudit(
+  db: PrismaClient,
+  query: AuditQuery,
+): Promise<{ items: AuditRow[]; nextCursor: { createdAt: Date; id: string } | null }> {
+  const limit = query.limit ?? 50;
+  const where: Prisma.AuditLogWhereInput = {
+    ...(query.projectId ? { projectId: query.projectId } : {}),
+    ...(query.actorId ? { actorId: query.actorId } : {}),
+    ...(query.action ? { action: query.action } : {}),
+    ...(query.cursor
+      ? {
+          OR: [
+            { createdAt: { lt: query.cursor.createdAt } },
+            { createdAt: query.cursor.createdAt, id: { lt: query.cursor.id } },
+          ],
+        }
+      : {}),
+  };
+  const rows = await db.auditLog.findMany({
+    where,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: limit + 1,
+    select: {
+      id: true,
+      createdAt: true,
+      action: true,
+      targetType: true,
+      targetId: true,
+      projectId: true,
+      details: true,
+      actor: { select: { id: true, name: true, email: true } },
+    },
+  });
+  const page = rows.slice(0, limit);
+  const projectIds = [...new Set(page.map((r) => r.projectId).filter((id): id is string => !!id))];
+  const projects = projectIds.length
+    ? await db.project.findMany({ where: { id: { in: projectIds } }, select: { id: true, name: true } })
+    : [];
+  const names = new Map(projects.map((p) => [p.id, p.name]));
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      createdAt: r.createdAt,
+      action: r.action,
+      targetType: r.targetType,
+      targetId: r.targetId,
+      projectId: r.projectId,
+      projectName: r.projectId ? (names.get(r.projectId) ?? null) : null,
+      actorId: r.actor?.id ?? null,
+      actorName: r.actor?.name ?? null,
+      actorEmail: r.actor?.email ?? null,
+      details: r.details,
+    })),
+    nextCursor: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+  };
 }

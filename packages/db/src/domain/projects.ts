@@ -220,8 +220,9 @@ export async function removeProjectMember(
     const { count: leasesReleased } = await tx.assignment.updateMany({
       where: {
         userId: input.userId,
+        // Manager assignments (no expiry) too.
         status: "active",
-        expiresAt: { gt: now },
+        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
         image: { projectId: input.projectId },
       },
       data: { status: "released" },

@@ -1,6 +1,7 @@
 import { type CocoRle, rleIoU } from "@sas/sa1b";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client";
 import { audit } from "../audit";
+import { reconcileReviewState } from "../workflow";
 import { staleVersion } from "./conflicts";
 import { MaskDomainError, maskNotFound } from "./errors";
 import { storedGeometry } from "./geometry";
@@ -27,6 +28,7 @@ export async function reviewMask(
     where: { id: input.maskId },
     select: {
       id: true,
+      imageId: true,
       rle: true,
       status: true,
       image: { select: { projectId: true, width: true, height: true } },
@@ -66,8 +68,15 @@ export async function reviewMask(
       targetType: "mask",
       targetId: mask.id,
       projectId: mask.image.projectId,
-      details: { decision: input.decision, ...(corrected ? { iou: corrected.iou } : {}) },
+      details: {
+        decision: input.decision,
+        imageId: mask.imageId,
+        ...(input.reason ? { reason: input.reason } : {}),
+        ...(corrected ? { iou: corrected.iou } : {}),
+      },
     });
+    // A rejection sends the image back to its annotator; the last approval finishes it.
+    await reconcileReviewState(tx, mask.imageId, reviewer.userId);
     return maskView(tx, mask.id);
   });
   if (!updated) throw await staleVersion(db, mask.id, input.version);

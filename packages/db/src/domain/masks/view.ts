@@ -30,6 +30,12 @@ export const maskViewSelect = {
   createdAt: true,
   author: { select: { name: true } },
   timing: { select: { activeMs: true } },
+  // The latest review, for its reason: a rejected mask's author must see why, after a reload too.
+  reviews: {
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: 1,
+    select: { reason: true, reviewer: { select: { name: true } } },
+  },
 } as const satisfies Prisma.MaskSelect;
 
 type MaskViewRow = Prisma.MaskGetPayload<{ select: typeof maskViewSelect }>;
@@ -54,8 +60,11 @@ export interface MaskView {
   authorId: string | null;
   authorName: string | null;
   activeMs: number | null;
-  /** The latest review's decision; null until reviewed. */
+  /** The latest review's decision; null until reviewed (and again after a rejected mask is fixed). */
   reviewDecision: ReviewDecision | null;
+  /** The latest review's reason ("" when none was given) and reviewer; null when never reviewed. */
+  reviewReason: string | null;
+  reviewerName: string | null;
   createdAt: Date;
 }
 
@@ -82,6 +91,8 @@ export function toMaskView(row: MaskViewRow): MaskView {
     authorName: row.author?.name ?? null,
     activeMs: row.timing?.activeMs ?? null,
     reviewDecision: row.reviewDecision,
+    reviewReason: row.reviews[0]?.reason ?? null,
+    reviewerName: row.reviews[0]?.reviewer?.name ?? null,
     createdAt: row.createdAt,
   };
 }

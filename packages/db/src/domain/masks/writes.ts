@@ -5,12 +5,24 @@
  * other gets a CONFLICT carrying the current version.
  *
  * Who may see the image is the API's rule (packages/api/src/access.ts), checked before these run; the
- * rule of who may change which mask lives here (see `assertMayChange`).
+ * rule of who may change which mask lives here (see `assertMayChange`): a mask a reviewer approved is
+ * protected from everyone but reviewers and managers, and a refused attempt is audited.
+ *
+ * Every write moves the image's workflow on in the same transaction (`reconcileReviewState`): a fix of a
+ * rejected mask sends it back to review, and an image handed in again after changes returns to review.
  */
 import type { CocoRle } from "@sas/sa1b";
-import type { MaskSource, MaskStatus, Prisma, PrismaClient } from "../../generated/prisma/client";
+import type {
+  MaskSource,
+  MaskStatus,
+  Prisma,
+  PrismaClient,
+  ReviewDecision,
+} from "../../generated/prisma/client";
+import { audit } from "../audit";
 import { decodingModelVersions } from "../embeddings";
 import { isUniqueViolation } from "../users";
+import { reconcileReviewState } from "../workflow";
 import { conflict, staleVersion } from "./conflicts";
 import { MaskDomainError, maskNotFound } from "./errors";
 import { type MaskGeometry, storedGeometry } from "./geometry";
@@ -37,6 +49,11 @@ export interface MaskEditor {
   userId: string;
   /** The project's managers (and admins) may change every mask in it. */
   canEditAll: boolean;
+  /**
+   * The project's reviewers, managers and admins: the only ones who may change or delete a mask a
+   * reviewer approved. Defaults to `canEditAll`.
+   */
+  canReview?: boolean;
 }
 
 export interface ManualMaskInput {
@@ -74,33 +91,60 @@ export interface MaskVersionRef {
 const isAutomatic = (mask: { authorId: string | null; source: MaskSource }) =>
   mask.authorId === null && mask.source !== "manual";
 
+/** Approved in review (as is, or as the reviewer corrected it): what reviewers vouched for. */
+export const isApproved = (mask: { reviewDecision: ReviewDecision | null }) =>
+  mask.reviewDecision === "approved" || mask.reviewDecision === "corrected";
+
+export const APPROVED_MASK_REFUSAL =
+  "this mask was approved in review: only a reviewer or a manager may change or delete it";
+
 /**
  * Annotators change their own masks and the automatic ones (they accept, fix or delete a pass's
- * proposals); other people's manual masks only the project's managers and admins change.
+ * proposals); other people's manual masks only the project's managers and admins change. A mask a
+ * reviewer approved only reviewers, managers and admins change, whoever made it.
  */
-function assertMayChange(editor: MaskEditor, mask: { authorId: string | null; source: MaskSource }): void {
-  if (editor.canEditAll || mask.authorId === editor.userId || isAutomatic(mask)) return;
-  throw new MaskDomainError(
-    "FORBIDDEN",
-    "annotators may change only their own masks and those of automatic passes",
-  );
+function refusal(
+  editor: MaskEditor,
+  mask: { authorId: string | null; source: MaskSource; reviewDecision: ReviewDecision | null },
+): string | null {
+  if (isApproved(mask) && !(editor.canReview ?? editor.canEditAll)) return APPROVED_MASK_REFUSAL;
+  if (editor.canEditAll || mask.authorId === editor.userId || isAutomatic(mask)) return null;
+  return "annotators may change only their own masks and those of automatic passes";
 }
 
-/** The mask with what a change needs to know, after the rule of who may change it. */
-async function changeableMask(db: PrismaClient, editor: MaskEditor, id: string) {
+/**
+ * The mask with what a change needs to know, after the rule of who may change it. A refused attempt on
+ * an approved mask is recorded in the audit log (`mask.change_refused`) before the refusal is raised.
+ */
+async function changeableMask(db: PrismaClient, editor: MaskEditor, id: string, attempt: string) {
   const mask = await db.mask.findUnique({
     where: { id },
     select: {
       id: true,
+      imageId: true,
       authorId: true,
       source: true,
       status: true,
       version: true,
-      image: { select: { width: true, height: true } },
+      reviewDecision: true,
+      image: { select: { width: true, height: true, projectId: true } },
     },
   });
   if (!mask) throw maskNotFound();
-  assertMayChange(editor, mask);
+  const refused = refusal(editor, mask);
+  if (refused) {
+    if (refused === APPROVED_MASK_REFUSAL) {
+      await audit(db, {
+        actorId: editor.userId,
+        action: "mask.change_refused",
+        targetType: "mask",
+        targetId: mask.id,
+        projectId: mask.image.projectId,
+        details: { attempt, imageId: mask.imageId, reviewDecision: mask.reviewDecision },
+      });
+    }
+    throw new MaskDomainError("FORBIDDEN", refused);
+  }
   return mask;
 }
 
@@ -183,6 +227,7 @@ export async function saveManualMask(
         },
       });
       await tx.maskTiming.create({ data: { maskId: input.id, annotatorId: author.userId, ...input.timing } });
+      await reconcileReviewState(tx, image.id, author.userId);
       return maskView(tx, input.id);
     });
   } catch (error) {
@@ -197,14 +242,15 @@ export async function saveManualMask(
 
 /**
  * Changes a mask read at `version` (label, pixels, prompts, scores); new pixels get their geometry
- * recomputed. `timing` is added to the stored timing. A deleted mask is changed only by a restore.
+ * recomputed. `timing` is added to the stored timing. A deleted mask is changed only by a restore. A
+ * rejected mask whose pixels or label change is a fix: it goes back to review (accepted, unreviewed).
  */
 export async function updateMask(
   db: PrismaClient,
   editor: MaskEditor,
   input: MaskChanges,
 ): Promise<MaskView> {
-  const mask = await changeableMask(db, editor, input.id);
+  const mask = await changeableMask(db, editor, input.id, "update");
   const geometry: ({ rle: Prisma.InputJsonObject } & MaskGeometry) | null = input.rle
     ? storedGeometry(input.rle, mask.image)
     : null;
@@ -224,6 +270,13 @@ export async function updateMask(
     });
     if (count === 0) return null;
     if (timing) await recordTiming(tx, input.id, editor.userId, timing);
+    if (geometry || input.label !== undefined) {
+      await tx.mask.updateMany({
+        where: { id: input.id, status: "rejected" },
+        data: { status: "accepted", reviewDecision: null },
+      });
+    }
+    await reconcileReviewState(tx, mask.imageId, editor.userId);
     return maskView(tx, input.id);
   });
   if (!updated) throw await staleVersion(db, input.id, input.version);
@@ -245,10 +298,12 @@ async function moveStatus(
     to: MaskStatus;
     /** Why the move does not apply to a mask in any other status. */
     refusal: (status: MaskStatus) => string;
+    /** Audited with the move (deletes and restores: who removed what matters later). */
+    audited?: "mask.deleted" | "mask.restored";
     also?: (tx: Prisma.TransactionClient) => Promise<void>;
   },
 ): Promise<MaskView> {
-  const mask = await changeableMask(db, editor, input.id);
+  const mask = await changeableMask(db, editor, input.id, move.to === "accepted" ? "accept" : move.to);
   const done = (m: { status: MaskStatus; version: number }) =>
     m.status === move.to && m.version === input.version + 1;
   if (done(mask)) return maskView(db, input.id);
@@ -259,6 +314,17 @@ async function moveStatus(
     });
     if (count === 0) return false;
     await move.also?.(tx);
+    if (move.audited) {
+      await audit(tx, {
+        actorId: editor.userId,
+        action: move.audited,
+        targetType: "mask",
+        targetId: mask.id,
+        projectId: mask.image.projectId,
+        details: { imageId: mask.imageId, from: mask.status, version: input.version + 1 },
+      });
+    }
+    await reconcileReviewState(tx, mask.imageId, editor.userId);
     return true;
   });
   if (moved) return maskView(db, input.id);
@@ -285,6 +351,7 @@ export function deleteMask(db: PrismaClient, editor: MaskEditor, input: MaskVers
     from: LIVE_STATUSES,
     to: "deleted",
     refusal: () => "the mask is already deleted",
+    audited: "mask.deleted",
   });
 }
 
@@ -294,6 +361,14 @@ export function restoreMask(db: PrismaClient, editor: MaskEditor, input: MaskVer
     from: ["deleted"],
     to: "accepted",
     refusal: () => "the mask is not deleted",
+    audited: "mask.restored",
+    // A rejected mask deleted and brought back is still rejected: the reviewer's word stands.
+    also: async (tx) => {
+      await tx.mask.updateMany({
+        where: { id: input.id, reviewDecision: "rejected" },
+        data: { status: "rejected" },
+      });
+    },
   });
 }
 
