@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { repoRoot, resetEnvCache } from "@sas/config";
@@ -165,6 +165,58 @@ describe("importImages", () => {
       { path: "sub/truck.JPG", reason: "cut off by the end of the archive" },
     ]);
     expect(summary.sourceError).toMatch(/archive is damaged/);
+  });
+});
+
+describe("links", () => {
+  it("follows a symlink inside the folder, lists one out of it (never read) and a broken one as skipped", async () => {
+    const linked = path.join(work, "linked");
+    const outside = path.join(work, "outside");
+    await mkdir(path.join(linked, "sub"), { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await copyFile(path.join(fixtures, "dog.jpg"), path.join(linked, "sub", "dog.jpg"));
+    await copyFile(path.join(fixtures, "truck.jpg"), path.join(outside, "secret.jpg"));
+    await symlink(path.join(linked, "sub", "dog.jpg"), path.join(linked, "inside.jpg"));
+    await symlink(path.join(outside, "secret.jpg"), path.join(linked, "escape.jpg"));
+    await symlink(path.join(linked, "missing.jpg"), path.join(linked, "broken.jpg"));
+    const project = await newProject();
+    const summary = await importImages({
+      db: prisma(),
+      blobs: storage(),
+      projectId: project.id,
+      from: linked,
+    });
+    expect(summary.skipped).toEqual([
+      { path: "broken.jpg", reason: "broken symbolic link" },
+      { path: "escape.jpg", reason: "symbolic link out of the folder" },
+    ]);
+    // inside.jpg is the same bytes as sub/dog.jpg: one image, one duplicate; secret.jpg never imported.
+    expect([summary.added, summary.duplicates]).toEqual([1, 1]);
+    expect(formatSummary(summary, project.name, linked)).toContain(
+      "    escape.jpg: symbolic link out of the folder",
+    );
+  });
+
+  it("lists symbolic and hard links in an archive as skipped", async () => {
+    const src = path.join(work, "tarlinks");
+    await mkdir(src, { recursive: true });
+    await copyFile(path.join(fixtures, "dog.jpg"), path.join(src, "dog.jpg"));
+    await symlink("/etc/passwd", path.join(src, "passwd.jpg"));
+    await link(path.join(src, "dog.jpg"), path.join(src, "hard.jpg"));
+    const archive = path.join(work, "links.tar");
+    await createTar({ file: archive, cwd: src }, ["dog.jpg", "hard.jpg", "passwd.jpg"]);
+    const project = await newProject();
+    const summary = await importImages({
+      db: prisma(),
+      blobs: storage(),
+      projectId: project.id,
+      from: archive,
+    });
+    expect(summary.skipped).toEqual([
+      { path: "hard.jpg", reason: "hard link in the archive" },
+      { path: "passwd.jpg", reason: "symbolic link in the archive" },
+    ]);
+    expect(summary.added).toBe(1);
   });
 });
 

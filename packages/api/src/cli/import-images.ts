@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -43,12 +43,28 @@ export interface SourceEntry {
   read: () => Promise<Uint8Array>;
   /** Set when the entry is refused before any image check (too large, cut off by the archive's end). */
   problem?: string;
+  /** Set when the entry is a link that is not followed (read is then never called). */
+  skip?: SkipReason;
 }
 
 const tooLargeProblem = `larger than the ${MAX_UPLOAD_BYTES / 1024 / 1024} MB limit`;
 const nothing = () => Promise.resolve(new Uint8Array(0));
 
-export type SkipReason = "not an image" | "hidden file";
+export type SkipReason =
+  | "not an image"
+  | "hidden file"
+  | "symbolic link in the archive"
+  | "hard link in the archive"
+  | "symbolic link out of the folder"
+  | "broken symbolic link";
+
+/** Skips that the summary lists one by one: links a user may have expected to be imported. */
+const linkSkips = new Set<SkipReason>([
+  "symbolic link in the archive",
+  "hard link in the archive",
+  "symbolic link out of the folder",
+  "broken symbolic link",
+]);
 
 export interface ImportSummary {
   added: number;
@@ -79,8 +95,14 @@ function skipReason(entryPath: string): SkipReason | null {
   return null;
 }
 
-/** Files under a folder, depth first in name order, so runs print the same order every time. */
+/**
+ * Files under a folder, depth first in name order, so runs print the same order every time. A symbolic
+ * link is followed only to a file inside the folder (never into folders, which could loop, and never
+ * out of the folder: an import must not read /etc/passwd because a link said so); others are listed as
+ * skipped.
+ */
 export async function* folderEntries(root: string, relative = ""): AsyncGenerator<SourceEntry> {
+  const realRoot = await realpath(root);
   const dirents = await readdir(path.join(root, relative), { withFileTypes: true });
   dirents.sort((a, b) => a.name.localeCompare(b.name));
   for (const dirent of dirents) {
@@ -88,10 +110,19 @@ export async function* folderEntries(root: string, relative = ""): AsyncGenerato
     const full = path.join(root, rel);
     if (dirent.isDirectory()) {
       yield* folderEntries(root, rel);
-    } else if (dirent.isFile() || dirent.isSymbolicLink()) {
-      // Symlinks are followed to files only: following them into folders could loop forever.
-      const info = await stat(full).catch(() => null);
-      if (info?.isFile()) yield { path: rel, size: info.size, read: () => readFile(full) };
+    } else if (dirent.isFile()) {
+      const info = await stat(full);
+      yield { path: rel, size: info.size, read: () => readFile(full) };
+    } else if (dirent.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => null);
+      const info = target ? await stat(target).catch(() => null) : null;
+      if (!target || !info) {
+        yield { path: rel, size: 0, read: nothing, skip: "broken symbolic link" };
+      } else if (!target.startsWith(realRoot + path.sep)) {
+        yield { path: rel, size: 0, read: nothing, skip: "symbolic link out of the folder" };
+      } else if (info.isFile()) {
+        yield { path: rel, size: info.size, read: () => readFile(target) };
+      }
     }
   }
 }
@@ -110,6 +141,12 @@ export async function* tarEntries(file: string): AsyncGenerator<SourceEntry> {
     onReadEntry(entry: ReadEntry) {
       sawEntry = true;
       // The parser waits for each entry to be consumed: anything not read must be resumed to flow past.
+      if (entry.type === "SymbolicLink" || entry.type === "Link") {
+        const skip = entry.type === "Link" ? "hard link in the archive" : "symbolic link in the archive";
+        done.push({ path: entry.path.replace(/^\.\//, ""), size: 0, read: nothing, skip });
+        entry.resume();
+        return;
+      }
       if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "ContiguousFile") {
         entry.resume();
         return;
@@ -201,7 +238,7 @@ export async function importImages(options: ImportOptions): Promise<ImportSummar
   try {
     for await (const entry of entries) {
       summary.read += 1;
-      const skip = skipReason(entry.path);
+      const skip = entry.skip ?? skipReason(entry.path);
       if (skip) {
         summary.skipped.push({ path: entry.path, reason: skip });
         print(`skipped    ${entry.path} (${skip})`);
@@ -250,7 +287,8 @@ export function formatSummary(summary: ImportSummary, projectName: string, from:
     `  duplicates  ${summary.duplicates}`,
     `  rejected    ${summary.rejected.length}`,
     ...summary.rejected.map((r) => `    ${r.path}: ${r.reason}`),
-    `  skipped     ${summary.skipped.length}${summary.skipped.length ? " (not images or hidden files)" : ""}`,
+    `  skipped     ${summary.skipped.length}${summary.skipped.length ? " (not images, hidden files or links)" : ""}`,
+    ...summary.skipped.filter((s) => linkSkips.has(s.reason)).map((s) => `    ${s.path}: ${s.reason}`),
   ];
   if (summary.embeddingNotQueued) lines.push(`Embeddings not requested: ${summary.embeddingNotQueued}.`);
   else if (summary.added > 0)
