@@ -476,3 +476,33 @@ describe("cross-origin requests", () => {
     expect(signIn.status).toBe(403);
   });
 });
+
+describe("upload route", () => {
+  const post = (headers: Record<string, string>, body: BodyInit = new Uint8Array(4)) =>
+    upload(
+      new Request(`${TEST_ORIGIN}/api/projects/${world.projectId}/images`, {
+        method: "POST",
+        headers: world.headers("manager", headers),
+        body,
+      }),
+      { params: Promise.resolve({ projectId: world.projectId }) },
+    );
+  const message = async (response: Response) => ((await response.json()) as { error: string }).error;
+
+  it("says a long X-Filename is too long, and refuses a name that is not text", async () => {
+    const long = await post({ "x-filename": "a".repeat(5000) });
+    expect(long.status).toBe(400);
+    expect(await message(long)).toMatch(/file name is too long/);
+    const missing = await post({});
+    expect(await message(missing)).toBe("the X-Filename header is required");
+    const nul = await post({ "x-filename": "a%00b.png" });
+    expect(nul.status).toBe(400);
+    expect(await message(nul)).toMatch(/NUL character/);
+  });
+
+  it("answers an oversize upload 413 with Connection: close", async () => {
+    const response = await post({ "x-filename": "big.png", "content-length": String(2 ** 40) });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("connection")).toBe("close");
+  });
+});

@@ -8,7 +8,7 @@ import {
   readBodyWithLimit,
   requireUser,
 } from "@sas/api/http";
-import { logger } from "@sas/config";
+import { logger, textProblem } from "@sas/config";
 import { ImageRejectedError, prisma } from "@sas/db";
 import { storage } from "@sas/storage";
 import { z } from "zod";
@@ -28,17 +28,31 @@ export const dynamic = "force-dynamic";
  */
 const paramsSchema = z.object({ projectId: z.uuid() });
 
+/** URI-encoded, so a long name with non-ASCII characters is up to 9x its length here. */
+const MAX_FILENAME_HEADER = 2048;
+
 const filenameHeader = z
-  .string({ error: "the X-Filename header is required" })
+  // Only a missing header is "required": zod 4 would give a schema-wide message to every issue.
+  .string({ error: (issue) => (issue.input === undefined ? "the X-Filename header is required" : undefined) })
   .min(1, "the X-Filename header is empty")
-  .max(2048)
+  .max(
+    MAX_FILENAME_HEADER,
+    `the file name is too long (X-Filename may have at most ${MAX_FILENAME_HEADER} characters)`,
+  )
   .transform((value, ctx) => {
+    let name: string;
     try {
-      return decodeURIComponent(value);
+      name = decodeURIComponent(value);
     } catch {
       ctx.addIssue({ code: "custom", message: "the X-Filename header must be URI-encoded" });
       return z.NEVER;
     }
+    const problem = textProblem(name);
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: `the file name ${problem}` });
+      return z.NEVER;
+    }
+    return name;
   });
 
 const contentLengthHeader = z.coerce.number().int().nonnegative().optional();
@@ -79,6 +93,9 @@ export const POST = binaryRoute(async (req: Request, context: { params: Promise<
   }
 });
 
+/** The rest of the body is never read, so the connection closes after this answer (see web-server.ts). */
 function tooLarge(): Response {
-  return jsonError(413, `the file is larger than the ${MAX_UPLOAD_BYTES / 1024 / 1024} MB limit`);
+  const response = jsonError(413, `the file is larger than the ${MAX_UPLOAD_BYTES / 1024 / 1024} MB limit`);
+  response.headers.set("connection", "close");
+  return response;
 }
