@@ -20,7 +20,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          // The server refuses batches of more than MAX_BATCH_SIZE (10) calls.
+          false: httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: 10 }),
         }),
       ],
     }),
