@@ -92,8 +92,8 @@ export async function masksPerImageDistribution(
 export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope): Promise<SizeHistogram> {
   const rows = await db.$queryRaw<{ bin: number; count: number; sizeSum: number; median: number | null }[]>`
     WITH sizes AS (
-      SELECT sqrt(m.area::float8 / (i.width::float8 * i.height)) AS s
-      FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND i.width > 0 AND i.height > 0
+      SELECT sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) AS s
+      FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
     )
     SELECT least(floor(s * ${SIZE_BINS}), ${SIZE_BINS - 1})::int AS bin, count(*)::int AS count,
       sum(s)::float8 AS "sizeSum", NULL::float8 AS median
@@ -123,9 +123,9 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
 export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promise<CentreHeatmap> {
   const rows = await db.$queryRaw<{ row: number; col: number; count: number }[]>`
     WITH centres AS (
-      SELECT (m.bbox[1] + m.bbox[3] / 2) / i.width AS x, (m.bbox[2] + m.bbox[4] / 2) / i.height AS y
+      SELECT m."centreX" AS x, m."centreY" AS y
       FROM ${MASKS_OF_PROJECT}
-      WHERE ${scope.where("dataset")} AND i.width > 0 AND i.height > 0 AND cardinality(m.bbox) = 4
+      WHERE ${scope.where("dataset")} AND m."centreX" IS NOT NULL AND m."centreY" IS NOT NULL
     )
     SELECT greatest(least(floor(y * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS row,
       greatest(least(floor(x * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS col, count(*)::int AS count

@@ -36,7 +36,7 @@ export type StatsFiltersInput = z.input<typeof statsFiltersSchema>;
 export type MaskPopulation = "work" | "dataset";
 
 /**
- * A resolved scope: the SQL condition over `m` ("Mask") and `i` ("Image") that selects the masks, built
+ * A resolved scope: the SQL condition over `m` ("MaskStat", see MASKS_OF_PROJECT) that selects the masks, built
  * once per request (an export selection needs its parameters read first).
  */
 export interface StatsScope {
@@ -79,7 +79,7 @@ function exportConditions(selection: ExportFilters): Prisma.Sql[] {
 }
 
 function filterConditions(f: StatsFilters): Prisma.Sql[] {
-  const conditions = [Prisma.sql`i."projectId" = ${f.projectId}::uuid`];
+  const conditions = [Prisma.sql`m."projectId" = ${f.projectId}::uuid`];
   if (f.from) conditions.push(Prisma.sql`m."createdAt" >= ${f.from}`);
   if (f.to) conditions.push(Prisma.sql`m."createdAt" < ${f.to}`);
   // Enum columns compared through their text: a parameter is text, and this keeps the index usable
@@ -112,5 +112,8 @@ export async function statsScope(db: PrismaClient, input: StatsFiltersInput): Pr
   };
 }
 
-/** Masks joined to their image, for FROM clauses: every query reads the project through the image. */
-export const MASKS_OF_PROJECT = Prisma.sql`"Mask" m JOIN "Image" i ON i.id = m."imageId"`;
+/**
+ * What every statistics query reads: MaskStat, one narrow row per mask kept by triggers from Mask, Image
+ * and MaskTiming (see schema.prisma), aliased `m` so the conditions above apply.
+ */
+export const MASKS_OF_PROJECT = Prisma.sql`"MaskStat" m`;

@@ -49,31 +49,28 @@ export async function* statsTableRows(
   batchSize = BATCH,
 ): AsyncGenerator<StatsTableRow[]> {
   const where = scope.where(view === "dataset" ? "dataset" : "work");
-  const timedOnly = view === "timing" ? Prisma.sql`AND t."maskId" IS NOT NULL` : Prisma.empty;
+  const timedOnly = view === "timing" ? Prisma.sql`AND m."activeMs" IS NOT NULL` : Prisma.empty;
   let after: string | null = null;
   for (;;) {
-    const keyset: Prisma.Sql = after ? Prisma.sql`AND m.id > ${after}::uuid` : Prisma.empty;
+    const keyset: Prisma.Sql = after ? Prisma.sql`AND m."maskId" > ${after}::uuid` : Prisma.empty;
     const rows: (StatsTableRow & { maskId: string })[] = await db.$queryRaw`
-      SELECT m.id::text AS "maskId", m."imageId"::text AS "imageId", i.filename, m."createdAt",
+      SELECT m."maskId"::text AS "maskId", m."imageId"::text AS "imageId", i.filename, m."createdAt",
         m.stage::text AS stage, m.source::text AS source, m.status::text AS status,
         v.name AS "modelVersion", u.name AS annotator,
-        (t."activeMs" / 1000.0)::float8 AS "activeSeconds", t.clicks, t.boxes, t."brushStrokes", t.undos,
+        (m."activeMs" / 1000.0)::float8 AS "activeSeconds", m.clicks, m.boxes, m."brushStrokes", m.undos,
         m."reviewDecision"::text AS "reviewDecision",
-        (SELECT r.iou FROM "MaskReview" r WHERE r."maskId" = m.id AND r.decision = 'corrected'
+        (SELECT r.iou FROM "MaskReview" r WHERE r."maskId" = m."maskId" AND r.decision = 'corrected'
           ORDER BY r."createdAt" DESC LIMIT 1) AS "correctionIou",
-        m.area, i.width AS "imageWidth", i.height AS "imageHeight",
-        CASE WHEN i.width > 0 AND i.height > 0
-          THEN sqrt(m.area::float8 / (i.width::float8 * i.height)) END AS "relativeSize",
-        CASE WHEN i.width > 0 AND cardinality(m.bbox) = 4
-          THEN (m.bbox[1] + m.bbox[3] / 2) / i.width END AS "centreX",
-        CASE WHEN i.height > 0 AND cardinality(m.bbox) = 4
-          THEN (m.bbox[2] + m.bbox[4] / 2) / i.height END AS "centreY"
+        m.area, m."imageWidth", m."imageHeight",
+        CASE WHEN m."imageWidth" > 0 AND m."imageHeight" > 0
+          THEN sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) END AS "relativeSize",
+        m."centreX", m."centreY"
       FROM ${MASKS_OF_PROJECT}
-        LEFT JOIN "MaskTiming" t ON t."maskId" = m.id
+        JOIN "Image" i ON i.id = m."imageId"
         LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
         LEFT JOIN "User" u ON u.id = m."authorId"
       WHERE ${where} ${timedOnly} ${keyset}
-      ORDER BY m.id LIMIT ${batchSize}`;
+      ORDER BY m."maskId" LIMIT ${batchSize}`;
     if (!rows.length) return;
     yield rows;
     if (rows.length < batchSize) return;

@@ -80,7 +80,7 @@ export async function correctionIou(db: PrismaClient, scope: StatsScope): Promis
     SELECT m.source::text AS source, least(floor(r.iou * ${IOU_BINS}), ${IOU_BINS - 1})::int AS bin,
       count(*)::int AS count, sum(r.iou)::float8 AS "iouSum",
       (count(*) FILTER (WHERE r.iou > ${GOOD_IOU}))::int AS good
-    FROM ${MASKS_OF_PROJECT} JOIN "MaskReview" r ON r."maskId" = m.id
+    FROM ${MASKS_OF_PROJECT} JOIN "MaskReview" r ON r."maskId" = m."maskId"
     WHERE ${scope.where("work")} AND r.decision = 'corrected' AND r.iou IS NOT NULL
     GROUP BY 1, 2`;
   const histogram: IouBin[] = Array.from({ length: IOU_BINS }, (_, b) => ({

@@ -688,6 +688,50 @@ describe("one annotator against the project", () => {
   });
 });
 
+describe("the MaskStat rollup", () => {
+  it("follows every write to masks and timings, in the writing transaction", async () => {
+    const db = prisma();
+    const image = await db.image.findFirstOrThrow({ where: { projectId, filename: "b.jpg" } });
+    const march = await scope({ from: new Date("2026-03-01T00:00:00Z") });
+    const seconds = async () => (await timingStats(db, march)).overall;
+    const mask = await db.mask.create({
+      data: {
+        imageId: image.id,
+        rle: { ...rle("b", [0, 0, 10, 10]) },
+        bbox: [0, 0, 10, 10],
+        area: 100,
+        cropBox: [],
+        source: "manual",
+        stage: "assisted_manual",
+        authorId: users.alice,
+        createdAt: at("2026-03-02", 9),
+      },
+    });
+    expect(await seconds()).toMatchObject({ masks: 0 });
+    await db.maskTiming.create({
+      data: {
+        maskId: mask.id,
+        annotatorId: users.alice,
+        startedAt: at("2026-03-02", 8),
+        finishedAt: at("2026-03-02", 9),
+        activeMs: 7000,
+      },
+    });
+    expect(await seconds()).toEqual({ masks: 1, median: 7, p90: 7 });
+    await db.maskTiming.update({ where: { maskId: mask.id }, data: { activeMs: 9000 } });
+    expect(await seconds()).toMatchObject({ masks: 1, median: 9 });
+    await db.mask.update({ where: { id: mask.id }, data: { status: "deleted" } });
+    expect(await seconds()).toMatchObject({ masks: 0 });
+    await db.mask.update({ where: { id: mask.id }, data: { status: "accepted", stage: "semi_automatic" } });
+    expect((await timingStats(db, march)).byStage.map((g) => g.key)).toEqual(["semi_automatic"]);
+    await db.maskTiming.delete({ where: { maskId: mask.id } });
+    expect(await seconds()).toMatchObject({ masks: 0 });
+    expect(await db.maskStat.count({ where: { maskId: mask.id } })).toBe(1);
+    await db.mask.delete({ where: { id: mask.id } });
+    expect(await db.maskStat.count({ where: { maskId: mask.id } })).toBe(0);
+  });
+});
+
 describe("the per-mask table", () => {
   async function rows(view: "timing" | "throughput" | "review" | "dataset", batch = 3) {
     const out: StatsTableRow[] = [];

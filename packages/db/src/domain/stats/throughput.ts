@@ -52,22 +52,23 @@ export interface ThroughputStats {
 
 const RATE = Prisma.sql`
   count(*)::int AS masks,
-  (coalesce(sum(t."activeMs"), 0) / 3600000.0)::float8 AS "activeHours",
-  (count(*) / nullif(sum(t."activeMs") / 3600000.0, 0))::float8 AS "masksPerHour"`;
+  (coalesce(sum(m."activeMs"), 0) / 3600000.0)::float8 AS "activeHours",
+  (count(*) / nullif(sum(m."activeMs") / 3600000.0, 0))::float8 AS "masksPerHour"`;
 
-const TIMED_MASKS = Prisma.sql`${MASKS_OF_PROJECT} JOIN "MaskTiming" t ON t."maskId" = m.id`;
+/** Masks with a timing (automatic masks have none). */
+const TIMED = Prisma.sql`m."activeMs" IS NOT NULL`;
 
 export async function masksPerHour(db: PrismaClient, scope: StatsScope): Promise<MasksPerHour> {
   const [row] = await db.$queryRaw<MasksPerHour[]>`
-    SELECT NULL::text AS key, 'all' AS label, ${RATE} FROM ${TIMED_MASKS} WHERE ${scope.where("work")}`;
+    SELECT NULL::text AS key, 'all' AS label, ${RATE} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
   return row!;
 }
 
 export async function masksPerHourByAnnotator(db: PrismaClient, scope: StatsScope): Promise<MasksPerHour[]> {
   return db.$queryRaw<MasksPerHour[]>`
-    SELECT t."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${RATE}
-    FROM ${TIMED_MASKS} LEFT JOIN "User" u ON u.id = t."annotatorId"
-    WHERE ${scope.where("work")} GROUP BY t."annotatorId" ORDER BY masks DESC, label`;
+    SELECT m."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${RATE}
+    FROM ${MASKS_OF_PROJECT} LEFT JOIN "User" u ON u.id = m."annotatorId"
+    WHERE ${scope.where("work")} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`;
 }
 
 export async function masksPerHourByWeek(
@@ -77,7 +78,7 @@ export async function masksPerHourByWeek(
   return db.$queryRaw<(MasksPerHour & { week: Date })[]>`
     SELECT date_trunc('week', m."createdAt") AS week, NULL::text AS key,
       to_char(date_trunc('week', m."createdAt"), 'YYYY-MM-DD') AS label, ${RATE}
-    FROM ${TIMED_MASKS} WHERE ${scope.where("work")} GROUP BY 1 ORDER BY 1`;
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED} GROUP BY 1 ORDER BY 1`;
 }
 
 export async function imagesPerDay(db: PrismaClient, scope: StatsScope): Promise<ImagesPerDay[]> {

@@ -27,15 +27,16 @@ export type TimingDimension = "annotator" | "stage" | "modelVersion";
 
 const SECONDS = Prisma.sql`
   count(*)::int AS masks,
-  (percentile_cont(0.5) WITHIN GROUP (ORDER BY t."activeMs") / 1000.0)::float8 AS median,
-  (percentile_cont(0.9) WITHIN GROUP (ORDER BY t."activeMs") / 1000.0)::float8 AS p90`;
+  (percentile_cont(0.5) WITHIN GROUP (ORDER BY m."activeMs") / 1000.0)::float8 AS median,
+  (percentile_cont(0.9) WITHIN GROUP (ORDER BY m."activeMs") / 1000.0)::float8 AS p90`;
 
-const TIMED_MASKS = Prisma.sql`${MASKS_OF_PROJECT} JOIN "MaskTiming" t ON t."maskId" = m.id`;
+/** Masks with a timing (automatic masks have none). */
+const TIMED = Prisma.sql`m."activeMs" IS NOT NULL`;
 
 /** Median and p90 over every timed mask in scope. */
 export async function secondsPerMask(db: PrismaClient, scope: StatsScope): Promise<SecondsPerMask> {
   const [row] = await db.$queryRaw<SecondsPerMask[]>`
-    SELECT ${SECONDS} FROM ${TIMED_MASKS} WHERE ${scope.where("work")}`;
+    SELECT ${SECONDS} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
   return row ?? { masks: 0, median: null, p90: null };
 }
 
@@ -43,7 +44,7 @@ export async function secondsPerMask(db: PrismaClient, scope: StatsScope): Promi
 export async function secondsPerMaskByWeek(db: PrismaClient, scope: StatsScope): Promise<WeeklySeconds[]> {
   return db.$queryRaw<WeeklySeconds[]>`
     SELECT date_trunc('week', m."createdAt") AS week, ${SECONDS}
-    FROM ${TIMED_MASKS} WHERE ${scope.where("work")}
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}
     GROUP BY 1 ORDER BY 1`;
 }
 
@@ -56,19 +57,19 @@ export async function secondsPerMaskBy(
   const where = scope.where("work");
   if (dimension === "annotator") {
     return db.$queryRaw<GroupedSeconds[]>`
-      SELECT t."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${SECONDS}
-      FROM ${TIMED_MASKS} LEFT JOIN "User" u ON u.id = t."annotatorId"
-      WHERE ${where} GROUP BY t."annotatorId" ORDER BY masks DESC, label`;
+      SELECT m."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${SECONDS}
+      FROM ${MASKS_OF_PROJECT} LEFT JOIN "User" u ON u.id = m."annotatorId"
+      WHERE ${where} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`;
   }
   if (dimension === "stage") {
     return db.$queryRaw<GroupedSeconds[]>`
       SELECT m.stage::text AS key, m.stage::text AS label, ${SECONDS}
-      FROM ${TIMED_MASKS} WHERE ${where} GROUP BY m.stage ORDER BY masks DESC, label`;
+      FROM ${MASKS_OF_PROJECT} WHERE ${where} AND ${TIMED} GROUP BY m.stage ORDER BY masks DESC, label`;
   }
   return db.$queryRaw<GroupedSeconds[]>`
     SELECT m."modelVersionId"::text AS key, coalesce(min(v.name), 'none') AS label, ${SECONDS}
-    FROM ${TIMED_MASKS} LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
-    WHERE ${where} GROUP BY m."modelVersionId" ORDER BY masks DESC, label`;
+    FROM ${MASKS_OF_PROJECT} LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
+    WHERE ${where} AND ${TIMED} GROUP BY m."modelVersionId" ORDER BY masks DESC, label`;
 }
 
 /** What it took to make a mask: clicks, boxes, brush strokes and undos, mean and median per timed mask. */
@@ -99,19 +100,19 @@ export async function interactionsPerMask(db: PrismaClient, scope: StatsScope): 
     }[]
   >`
     SELECT count(*)::int AS masks,
-      avg(t.clicks)::float8 AS clicks_mean,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY t.clicks)::float8 AS clicks_median,
-      coalesce(sum(t.clicks), 0)::int AS clicks_total,
-      avg(t.boxes)::float8 AS boxes_mean,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY t.boxes)::float8 AS boxes_median,
-      coalesce(sum(t.boxes), 0)::int AS boxes_total,
-      avg(t."brushStrokes")::float8 AS brush_mean,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY t."brushStrokes")::float8 AS brush_median,
-      coalesce(sum(t."brushStrokes"), 0)::int AS brush_total,
-      avg(t.undos)::float8 AS undos_mean,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY t.undos)::float8 AS undos_median,
-      coalesce(sum(t.undos), 0)::int AS undos_total
-    FROM ${TIMED_MASKS} WHERE ${scope.where("work")}`;
+      avg(m.clicks)::float8 AS clicks_mean,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY m.clicks)::float8 AS clicks_median,
+      coalesce(sum(m.clicks), 0)::int AS clicks_total,
+      avg(m.boxes)::float8 AS boxes_mean,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY m.boxes)::float8 AS boxes_median,
+      coalesce(sum(m.boxes), 0)::int AS boxes_total,
+      avg(m."brushStrokes")::float8 AS brush_mean,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY m."brushStrokes")::float8 AS brush_median,
+      coalesce(sum(m."brushStrokes"), 0)::int AS brush_total,
+      avg(m.undos)::float8 AS undos_mean,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY m.undos)::float8 AS undos_median,
+      coalesce(sum(m.undos), 0)::int AS undos_total
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
   const r = row!;
   return {
     masks: r.masks,
