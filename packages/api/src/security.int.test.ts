@@ -438,11 +438,12 @@ describe("cross-origin requests", () => {
   const evil = "https://evil.example";
 
   it("refuses tRPC mutations from another origin or site", async () => {
-    for (const extra of [
+    const refused: Record<string, string>[] = [
       { origin: evil },
       { "sec-fetch-site": "cross-site" },
       { "sec-fetch-site": "same-site" },
-    ]) {
+    ];
+    for (const extra of refused) {
       const result = await mutate(
         "project.create",
         { name: `x-${randomUUID()}` },
