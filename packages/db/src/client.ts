@@ -2,8 +2,18 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { env } from "@sas/config";
 import { PrismaClient } from "./generated/prisma/client";
 
+/** How long taking a connection from the pool (or opening one) may take before the query fails. */
+export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
+
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    // A request meeting a database outage fails within seconds instead of waiting for a socket
+    // (DATABASE_CONNECT_TIMEOUT_MS); dead idle connections are noticed by TCP keepalive.
+    connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
   return new PrismaClient({ adapter });
 }
 
