@@ -299,6 +299,20 @@ const procedureRules: Record<string, ProcedureRule> = {
   "review.queue": { input: (w) => ({ projectId: w.projectId }), expect: projectReviewers },
   "review.stats": { input: (w) => ({ projectId: w.projectId }), expect: projectReviewers },
 
+  // The statistics dashboard: the project's managers and admins.
+  "stats.options": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "stats.timing": {
+    input: (w) => ({ projectId: w.projectId, stage: "assisted_manual" }),
+    expect: projectManagers,
+  },
+  "stats.throughput": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "stats.review": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "stats.dataset": { input: (w) => ({ projectId: w.projectId }), expect: projectManagers },
+  "stats.annotator": {
+    input: (w) => ({ projectId: w.projectId, userId: w.users.annotator.id }),
+    expect: projectManagers,
+  },
+
   // The people picker for adding members: with a projectId, that project's managers (and admins).
   "users.search": {
     input: (w) => ({ query: "personas", projectId: w.projectId }),
@@ -411,6 +425,17 @@ const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH"
         get(w, p, `/api/exports/${completedExportId}/files/files.txt`, {
           exportId: completedExportId,
           name: "files.txt",
+        }),
+      expect: statuses(projectManagers, 200),
+    },
+  },
+  // The per-mask CSV behind the statistics dashboard: the project's managers and admins.
+  "api/projects/[projectId]/stats/[view]/route.ts": {
+    GET: {
+      request: (w, p) =>
+        get(w, p, `/api/projects/${w.projectId}/stats/timing?stage=assisted_manual`, {
+          projectId: w.projectId,
+          view: "timing",
         }),
       expect: statuses(projectManagers, 200),
     },

@@ -4,6 +4,7 @@ export * from "./byte-range";
 export * from "./http";
 export * from "./services/embeddings";
 export { exportFileForDownload } from "./services/exports";
+export { statsCsvDownload } from "./services/stats-csv";
 export * from "./services/ingest";
 export {
   MAX_MODEL_FILE_BYTES,

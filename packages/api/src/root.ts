@@ -10,6 +10,7 @@ import { modelsRouter } from "./routers/models";
 import { passRouter } from "./routers/pass";
 import { projectRouter } from "./routers/project";
 import { reviewRouter } from "./routers/review";
+import { statsRouter } from "./routers/stats";
 import { usersRouter } from "./routers/users";
 import { workRouter } from "./routers/work";
 import { createCallerFactory, router } from "./trpc";
@@ -27,6 +28,7 @@ export const appRouter = router({
   project: projectRouter,
   users: usersRouter,
   review: reviewRouter,
+  stats: statsRouter,
   work: workRouter,
 });
 

@@ -56,7 +56,17 @@ export async function annotatorStats(
   filters: StatsFiltersInput,
   annotatorId: string,
 ): Promise<AnnotatorStats> {
-  const user = await db.user.findUnique({ where: { id: annotatorId }, select: { id: true, name: true } });
+  // Only people of this project (members, or past members whose masks are still in it) have a page here.
+  const user = await db.user.findFirst({
+    where: {
+      id: annotatorId,
+      OR: [
+        { memberships: { some: { projectId: filters.projectId } } },
+        { masks: { some: { image: { projectId: filters.projectId } } } },
+      ],
+    },
+    select: { id: true, name: true },
+  });
   if (!user) throw new RuleViolation("NOT_FOUND", "annotator not found");
   const [mine, everyone] = await Promise.all([
     statsScope(db, { ...filters, annotatorId }),

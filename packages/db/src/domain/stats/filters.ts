@@ -117,3 +117,12 @@ export async function statsScope(db: PrismaClient, input: StatsFiltersInput): Pr
  * and MaskTiming (see schema.prisma), aliased `m` so the conditions above apply.
  */
 export const MASKS_OF_PROJECT = Prisma.sql`"MaskStat" m`;
+
+/** Resolves the filters, then runs one statistics view under them (what the API calls). */
+export async function statsFor<T>(
+  db: PrismaClient,
+  input: StatsFiltersInput,
+  view: (db: PrismaClient, scope: StatsScope) => Promise<T>,
+): Promise<T> {
+  return view(db, await statsScope(db, input));
+}

@@ -70,7 +70,7 @@ export async function* statsTableRows(
         LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
         LEFT JOIN "User" u ON u.id = m."authorId"
       WHERE ${where} ${timedOnly} ${keyset}
-      ORDER BY m."maskId" LIMIT ${batchSize}`;
+      ORDER BY m."projectId", m."maskId" LIMIT ${batchSize}`;
     if (!rows.length) return;
     yield rows;
     if (rows.length < batchSize) return;
