@@ -90,9 +90,19 @@ async function shutdown(code: number): Promise<void> {
 }
 
 const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
+/**
+ * True when this launcher runs from its esbuild bundle (`dist/launcher.mjs`, the Docker image): children
+ * then run from their bundles too, since the image has no tsx, and the web build shipped in the image is
+ * used as it is (it has no sources to compare against).
+ */
+const bundled = import.meta.url.endsWith(".mjs");
+/** Node arguments that run one of our entry points: `dist/<bundle>` when bundled, else the source through tsx. */
+const entryArgs = (source: string, bundle: string): string[] =>
+  bundled ? [path.join(repoRoot, "dist", bundle)] : ["--import", "tsx", path.join(repoRoot, source)];
 const webDir = path.join(repoRoot, "apps/web");
 
 async function buildWebIfStale(env: NodeJS.ProcessEnv): Promise<void> {
+  if (bundled) return;
   const { current, fingerprint } = await buildState(repoRoot);
   if (current) return;
   log.info("building the web app (first start or sources changed)");
@@ -173,7 +183,7 @@ async function main(): Promise<void> {
   };
 
   if (!flags["no-worker"])
-    run("worker", ["--import", "tsx", path.join(repoRoot, "workers/src/main.ts")], childEnv);
+    run("worker", entryArgs("workers/src/main.ts", "worker.mjs"), childEnv);
   if (!flags["no-web"]) {
     const listen = ["-p", String(config.PORT), "-H", config.HOST];
     if (flags.dev) {
