@@ -79,6 +79,13 @@ export function ProjectView({ projectId }: { projectId: string }) {
             </Link>
           </p>
         ) : null}
+        {summary.data.canUpload ? (
+          <p>
+            <Link href={`/projects/${projectId}/stats`} data-testid="project-stats-link">
+              Statistics
+            </Link>
+          </p>
+        ) : null}
       </header>
 
       <section className="card" aria-labelledby="counts-title">
