@@ -46,15 +46,44 @@ async function connectDatabase(url: string): Promise<void> {
   }
 }
 
-function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: "inherit" });
-  child.once("exit", (code, signal) => {
-    if (shuttingDown) return;
-    log.error({ child: name, code, signal }, `${name} exited; stopping everything`);
-    void shutdown(1);
-  });
-  children.push(child);
-  return child;
+/** A child the launcher keeps running: restarted with backoff whenever it exits, until shutdown. */
+interface Supervised {
+  name: string;
+  child: ChildProcess;
+  restarts: number;
+  startedAt: number;
+}
+const supervised: Supervised[] = [];
+/** A child that stayed up this long is healthy again: its next crash restarts it at once. */
+const HEALTHY_AFTER_MS = 60_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * Runs a child and restarts it when it dies (crash, OOM kill, SIGKILL): 0.5 s, 1 s, 2 s ... up to 30 s
+ * between tries while it keeps failing fast. The other children and the services keep running; only
+ * SIGINT/SIGTERM to the launcher stops everything.
+ */
+function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): void {
+  const spawnChild = () => spawn(process.execPath, args, { cwd, env, stdio: "inherit" });
+  const part: Supervised = { name, child: spawnChild(), restarts: 0, startedAt: Date.now() };
+  const watch = (child: ChildProcess) =>
+    child.once("exit", (code, signal) => {
+      if (shuttingDown) return;
+      if (Date.now() - part.startedAt > HEALTHY_AFTER_MS) part.restarts = 0;
+      const delay = Math.min(500 * 2 ** part.restarts, MAX_RESTART_DELAY_MS);
+      part.restarts += 1;
+      log.error({ child: name, code, signal, restartInMs: delay }, `${name} exited; restarting it`);
+      setTimeout(() => {
+        if (shuttingDown) return;
+        part.child = spawnChild();
+        part.startedAt = Date.now();
+        watch(part.child);
+        log.info({ child: name, pid: part.child.pid, restarts: part.restarts }, `${name} restarted`);
+      }, delay);
+    });
+  watch(part.child);
+  supervised.push(part);
+  log.info({ child: name, pid: part.child.pid }, `${name} started`);
 }
 
 function runToEnd(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
@@ -68,9 +97,9 @@ function runToEnd(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  if (children.length || services.length) log.info("shutting down");
+  if (children.length || supervised.length || services.length) log.info("shutting down");
   await Promise.all(
-    children.map(
+    [...children, ...supervised.map((part) => part.child)].map(
       (child) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -182,8 +211,7 @@ async function main(): Promise<void> {
     NEXT_TELEMETRY_DISABLED: "1",
   };
 
-  if (!flags["no-worker"])
-    run("worker", entryArgs("workers/src/main.ts", "worker.mjs"), childEnv);
+  if (!flags["no-worker"]) run("worker", entryArgs("workers/src/main.ts", "worker.mjs"), childEnv);
   if (!flags["no-web"]) {
     const listen = ["-p", String(config.PORT), "-H", config.HOST];
     if (flags.dev) {
@@ -191,7 +219,11 @@ async function main(): Promise<void> {
     } else {
       await buildWebIfStale(childEnv);
       if (shuttingDown) return;
-      run("web", [nextBin, "start", ...listen], { ...childEnv, NODE_ENV: "production" }, webDir);
+      // Next behind our own HTTP server (web-server.ts): client addresses from the socket.
+      run("web", entryArgs("packages/launcher/src/web-server.ts", "web-server.mjs"), {
+        ...childEnv,
+        NODE_ENV: "production",
+      });
     }
     log.info(`Segment Anything Studio is starting at http://${config.HOST}:${config.PORT}`);
   }

@@ -1,6 +1,6 @@
 import { env } from "@sas/config";
 import { checkDatabase } from "@sas/db";
-import { pingRedis } from "@sas/queue";
+import { pingRedis, queue, withRedisTimeout } from "@sas/queue";
 import { publicProcedure, router } from "../trpc";
 
 interface Probe {
@@ -17,13 +17,34 @@ async function probe(run: () => Promise<{ latencyMs: number }>): Promise<Probe> 
   }
 }
 
+/** Workers listening on the embed queue (every worker process does, unless WORKER_QUEUES leaves it out). */
+async function connectedWorkers(): Promise<{ ok: boolean; count: number | null }> {
+  try {
+    const count = await withRedisTimeout(queue("embed").getWorkersCount(), "counting workers", 2000);
+    return { ok: count > 0, count };
+  } catch {
+    return { ok: false, count: null };
+  }
+}
+
 export const healthRouter = router({
-  /** Reads the database and pings Redis for real; reveals only whether each answered, and how fast. */
+  /**
+   * Each part for real: this web process (it answered), the database (a read), Redis (a ping) and the
+   * workers (how many are connected to the embed queue). Reveals only whether each answered, and how fast.
+   */
   check: publicProcedure.query(async ({ ctx }) => {
-    const [database, redis] = await Promise.all([
+    const [database, redis, workers] = await Promise.all([
       probe(() => checkDatabase(ctx.db)),
       probe(() => pingRedis(env().REDIS_URL)),
+      connectedWorkers(),
     ]);
-    return { ok: database.ok && redis.ok, database, redis, checkedAt: new Date() };
+    return {
+      ok: database.ok && redis.ok,
+      web: { ok: true },
+      database,
+      redis,
+      workers,
+      checkedAt: new Date(),
+    };
   }),
 });
