@@ -249,10 +249,14 @@ test("next image moves to another leased image with its embedding already fetche
     [second],
   );
   expect(leases[0]?.status).toBe("active");
-  const done = await query<{ status: string }>(
-    `SELECT a.status::text AS status FROM "Assignment" a JOIN "User" u ON u.id = a."userId"
+  // Moving on hands nothing in (submitting is explicit): the first image is still the annotator's, and
+  // still open in the workflow (new or in progress, never submitted or done).
+  const kept = await query<{ status: string; state: string }>(
+    `SELECT a.status::text AS status, i."workflowState"::text AS state
+       FROM "Assignment" a JOIN "User" u ON u.id = a."userId" JOIN "Image" i ON i.id = a."imageId"
       WHERE u.email = 'annotator@sam-studio.local' AND a."imageId" = $1 ORDER BY a."leasedAt" DESC LIMIT 1`,
     [first],
   );
-  expect(done[0]?.status).toBe("completed");
+  expect(kept[0]?.status).toBe("active");
+  expect(["new", "in_progress"]).toContain(kept[0]?.state);
 });

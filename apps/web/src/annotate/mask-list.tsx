@@ -99,10 +99,32 @@ function ReviewControls(props: {
   );
 }
 
+/** Asks before a delete: a mask is work, and one click must not throw it away. */
+function ConfirmDelete(props: { onConfirm: () => void; onCancel: () => void; approved: boolean }) {
+  return (
+    <span
+      className="row confirm-delete"
+      role="alertdialog"
+      aria-label="Delete this mask?"
+      data-testid="confirm-delete"
+    >
+      <span>{props.approved ? "Delete this approved mask?" : "Delete this mask?"}</span>
+      <button type="button" className="danger" onClick={props.onConfirm} data-testid="confirm-delete-yes">
+        Delete
+      </button>
+      <button type="button" className="link" onClick={props.onCancel} data-testid="confirm-delete-no">
+        Cancel
+      </button>
+    </span>
+  );
+}
+
 /**
  * The image's masks: label, source, author and time spent; own masks (or all, for managers) editable,
  * and automatic ones for everyone who sees the image: a pass's proposals are there to be accepted, fixed
- * or deleted.
+ * or deleted. A rejected mask shows the reviewer's reason (to its author above all: that is what to fix).
+ * Every delete asks first and can be undone; an approved mask is marked as protected for annotators (the
+ * mask domain refuses their change, and says so).
  */
 export function MaskList(props: {
   items: readonly MaskListItem[];
@@ -117,14 +139,44 @@ export function MaskList(props: {
   onFix: (id: string) => void;
   onSelect: (id: string | null) => void;
   onDelete: (id: string) => void;
+  /** Brings a deleted mask back (the Undo after a delete). */
+  onRestore?: (id: string) => void;
+  /** The mask whose delete waits for confirmation (the Del key asks too), and its setter. */
+  confirmingDelete?: string | null;
+  onConfirmingDelete?: (id: string | null) => void;
   onRelabel: (id: string, label: string) => void;
   onCutout: (id: string) => void;
   /** Mask id -> name of the model version that made it; the image's embedding's version. */
   maskModelVersions?: Readonly<Record<string, string>>;
   embeddingModelVersion?: string | null;
 }) {
+  const [ownConfirming, setOwnConfirming] = useState<string | null>(null);
+  const confirming = props.confirmingDelete !== undefined ? props.confirmingDelete : ownConfirming;
+  const setConfirming = props.onConfirmingDelete ?? setOwnConfirming;
+  const [lastDeleted, setLastDeleted] = useState<string | null>(null);
+  const confirmDelete = (id: string) => {
+    setConfirming(null);
+    props.onDelete(id);
+    setLastDeleted(id);
+  };
   return (
     <section aria-label="Masks on this image">
+      {lastDeleted && props.onRestore ? (
+        <p className="notice row" role="status" data-testid="deleted-notice">
+          Mask deleted.
+          <button
+            type="button"
+            className="link"
+            data-testid="undo-delete"
+            onClick={() => {
+              props.onRestore?.(lastDeleted);
+              setLastDeleted(null);
+            }}
+          >
+            Undo
+          </button>
+        </p>
+      ) : null}
       <h2>
         Masks{" "}
         <span className="muted" data-testid="mask-count">
@@ -142,6 +194,7 @@ export function MaskList(props: {
           const m = item.mask;
           const mine = !m || m.authorId === props.meId;
           const automatic = item.source !== "manual";
+          const approved = m?.reviewDecision === "approved" || m?.reviewDecision === "corrected";
           const editable = mine || props.canEditAll || automatic;
           const [r, g, b] = colorForMask(item.source, i);
           const classes = [props.selected === item.id ? "selected" : "", item.proposed ? "proposed" : ""];
@@ -153,6 +206,7 @@ export function MaskList(props: {
               data-mask-id={item.id}
               data-source={item.source}
               data-proposed={item.proposed ? "yes" : "no"}
+              data-review={m?.reviewDecision ?? "none"}
             >
               <button
                 type="button"
@@ -188,10 +242,27 @@ export function MaskList(props: {
                       {decisionNames[m.reviewDecision]}
                     </span>
                   ) : null}
+                  {approved && !props.canReview ? (
+                    <span className="muted" title="Only a reviewer or a manager may change or delete it">
+                      {" "}
+                      · protected
+                    </span>
+                  ) : null}
                   {item.pending?.error ? (
                     <span className="bad"> · {item.pending.refused ? "refused" : "retrying"}</span>
                   ) : null}
                 </small>
+                {m?.reviewDecision === "rejected" ? (
+                  <small className="bad reject-reason" data-testid="reject-reason-shown">
+                    Rejected{m.reviewerName ? ` by ${m.reviewerName}` : ""}:{" "}
+                    {m.reviewReason || "no reason given"}
+                  </small>
+                ) : null}
+                {item.pending?.refused && item.pending.error ? (
+                  <small className="bad" role="alert" data-testid="mask-refused">
+                    {item.pending.error}
+                  </small>
+                ) : null}
                 {item.proposed ? (
                   <span className="review-actions">
                     <button
@@ -231,11 +302,17 @@ export function MaskList(props: {
               >
                 Cut out
               </button>
-              {editable ? (
+              {editable && confirming === item.id ? (
+                <ConfirmDelete
+                  approved={approved}
+                  onConfirm={() => confirmDelete(item.id)}
+                  onCancel={() => setConfirming(null)}
+                />
+              ) : editable ? (
                 <button
                   type="button"
                   className="link"
-                  onClick={() => props.onDelete(item.id)}
+                  onClick={() => setConfirming(item.id)}
                   title="Delete (Del)"
                   data-testid="delete-mask"
                 >

@@ -116,8 +116,10 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
   const shown = useMemo(() => {
     const mine = ops.filter((o) => o.imageId === imageId);
     const lastStatusOp = new Map<string, OutboxOp["kind"]>();
+    // A change the server refused (say, deleting a mask a reviewer approved) did not happen: the mask
+    // stays shown, with the refusal, until the user discards it.
     for (const o of mine)
-      if (o.kind === "save" || o.kind === "delete" || o.kind === "restore")
+      if (!o.refused && (o.kind === "save" || o.kind === "delete" || o.kind === "restore"))
         lastStatusOp.set(o.maskId, o.kind);
     const list: ShownMask[] = [];
     const seen = new Set<string>();

@@ -56,6 +56,7 @@ import { lookAheadAllowed } from "./services";
 import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
 import { useDecoderSession } from "./use-decoder-session";
 import { type SavedMask, useMaskWrites } from "./use-mask-writes";
+import { WorkflowBar } from "./workflow-bar";
 
 const rgbCss = ([r, g, b]: readonly [number, number, number]) => `rgb(${r},${g},${b})`;
 
@@ -127,6 +128,8 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const [help, setHelp] = useState(false);
   const [showUncovered, setShowUncovered] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  // Every delete asks first (the list's button and the Del key): the mask waiting for that answer.
+  const [confirmingDelete, setConfirmingDelete] = useState<string | null>(null);
   const pointerDown = useRef<{
     x: number;
     y: number;
@@ -666,7 +669,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       toggleHover: () => setHoverEnabled((v) => !v),
       toggleUncovered: () => setShowUncovered((v) => !v),
       nextImage: () => void goNext(),
-      deleteSelected: () => selected && deleteMask(selected),
+      deleteSelected: () => selected && setConfirmingDelete(selected),
       cutoutSelected: () => selected && void cutout(selected),
       zoomIn: () => canvas.current?.zoomBy(1.25),
       zoomOut: () => canvas.current?.zoomBy(0.8),
@@ -694,7 +697,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [accept, undo, redo, clearDraft, commitDraftChange, goNext, selected, deleteMask, cutout]);
+  }, [accept, undo, redo, clearDraft, commitDraftChange, goNext, selected, cutout]);
 
   // --- render ------------------------------------------------------------------------------------------
 
@@ -732,6 +735,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       <header className="annotate-bar">
         <Link href={`/projects/${ws.image.projectId}`}>← {ws.projectName}</Link>
         <strong>{ws.image.filename}</strong>
+        <WorkflowBar imageId={imageId} maskCount={shown.length} />
         <span
           className={live.status === "pending" ? "live on" : "live"}
           data-testid="live-state"
@@ -953,6 +957,9 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             onFix={(id) => startCorrection(id, "edit")}
             onSelect={setSelected}
             onDelete={deleteMask}
+            onRestore={(id) => changeStatus("restore", id)}
+            confirmingDelete={confirmingDelete}
+            onConfirmingDelete={setConfirmingDelete}
             onRelabel={relabel}
             onCutout={(id) => void cutout(id)}
           />

@@ -31,6 +31,11 @@ export function AccountBar() {
       ) : null}
       {me.data.role === "admin" ? <Link href="/admin/queues">Queues</Link> : null}
       {me.data.role === "admin" ? <Link href="/admin/models">Models</Link> : null}
+      {me.data.role === "admin" || me.data.role === "manager" ? (
+        <Link href="/audit" data-testid="nav-audit">
+          Audit
+        </Link>
+      ) : null}
       <span>
         {me.data.name} · <span className="role">{me.data.role}</span>
       </span>

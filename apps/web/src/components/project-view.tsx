@@ -3,9 +3,11 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback } from "react";
+import { workflowStateNames } from "../annotate/workflow-bar";
 import { useTRPC } from "../trpc/client";
 import { ExportPanel } from "./export-panel";
 import { ImageUpload } from "./image-upload";
+import { NeedsChanges } from "./needs-changes";
 import { ProjectAssignments } from "./project-assignments";
 import { ProjectMembers } from "./project-members";
 import { ReviewPanel } from "./review-panel";
@@ -72,20 +74,28 @@ export function ProjectView({ projectId }: { projectId: string }) {
         </p>
         <h1>{project.name}</h1>
         {project.description ? <p className="lead">{project.description}</p> : null}
-        {summary.data.role === "admin" ? (
-          <p>
+        <p className="row">
+          {summary.data.role === "admin" ? (
             <Link href={`/admin/passes?project=${projectId}`} data-testid="project-passes-link">
               Automatic passes
             </Link>
-          </p>
-        ) : null}
-        {summary.data.canUpload ? (
-          <p>
+          ) : null}
+          {summary.data.role !== "annotator" ? (
+            <Link href={`/projects/${projectId}/images`} data-testid="project-table-link">
+              Image table (workflow states)
+            </Link>
+          ) : null}
+          {summary.data.canUpload ? (
+            <Link href={`/audit?project=${projectId}`} data-testid="project-audit-link">
+              Audit log
+            </Link>
+          ) : null}
+          {summary.data.canUpload ? (
             <Link href={`/projects/${projectId}/stats`} data-testid="project-stats-link">
               Statistics
             </Link>
-          </p>
-        ) : null}
+          ) : null}
+        </p>
       </header>
 
       <section className="card" aria-labelledby="counts-title">
@@ -111,6 +121,8 @@ export function ProjectView({ projectId }: { projectId: string }) {
         {summary.data.workAvailable ? <StartAnnotating projectId={projectId} /> : null}
       </section>
 
+      <NeedsChanges projectId={projectId} />
+
       {summary.data.canUpload ? <ImageUpload projectId={projectId} onUploaded={refresh} /> : null}
 
       {["admin", "manager", "reviewer"].includes(summary.data.role) ? (
@@ -131,7 +143,12 @@ export function ProjectView({ projectId }: { projectId: string }) {
         {tiles.length === 0 && !images.isPending ? <p className="lead">No images yet.</p> : null}
         <ul className="image-grid">
           {tiles.map((image) => (
-            <li key={image.id} data-testid="image-tile" data-status={image.status}>
+            <li
+              key={image.id}
+              data-testid="image-tile"
+              data-status={image.status}
+              data-workflow={image.workflowState}
+            >
               {/* Same-origin and cross-origin isolated: the thumbnail route sends CORP same-origin. */}
               {/* biome-ignore lint/performance/noImgElement: thumbnails come from our own route, already sized. */}
               <img
@@ -147,6 +164,11 @@ export function ProjectView({ projectId }: { projectId: string }) {
               >
                 {statusLabels[image.status]}
               </span>
+              {image.workflowState !== "new" ? (
+                <span className={`badge workflow-badge workflow-${image.workflowState}`}>
+                  {workflowStateNames[image.workflowState]}
+                </span>
+              ) : null}
               <span className="tile-name" title={`${image.filename} · ${image.width}×${image.height}`}>
                 {image.status === "ready" ? (
                   <Link href={`/annotate/${image.id}`} data-testid="annotate-link">

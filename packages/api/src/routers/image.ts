@@ -78,7 +78,15 @@ export const imageRouter = router({
         // One extra row says whether another page exists.
         take: input.limit + 1,
         ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-        select: { id: true, filename: true, width: true, height: true, status: true, error: true },
+        select: {
+          id: true,
+          filename: true,
+          width: true,
+          height: true,
+          status: true,
+          error: true,
+          workflowState: true,
+        },
       });
       const items = rows.slice(0, input.limit);
       return { items, nextCursor: rows.length > input.limit ? (items.at(-1)?.id ?? null) : null };

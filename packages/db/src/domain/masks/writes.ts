@@ -107,7 +107,7 @@ function refusal(
   editor: MaskEditor,
   mask: { authorId: string | null; source: MaskSource; reviewDecision: ReviewDecision | null },
 ): string | null {
-  if (isApproved(mask) && !(editor.canReview ?? editor.canEditAll)) return APPROVED_MASK_REFUSAL;
+  if (isApproved(mask)) return (editor.canReview ?? editor.canEditAll) ? null : APPROVED_MASK_REFUSAL;
   if (editor.canEditAll || mask.authorId === editor.userId || isAutomatic(mask)) return null;
   return "annotators may change only their own masks and those of automatic passes";
 }
