@@ -54,6 +54,13 @@ export function ImageTable({ projectId }: { projectId: string }) {
     ...trpc.image.table.queryOptions({ ...filters, cursor, limit: PAGE_SIZE }),
     placeholderData: keepPreviousData,
   });
+  // Later pages leave the count out (it is the costly part at 100k images): the first page's holds.
+  const firstPage = useQuery({
+    ...trpc.image.table.queryOptions({ ...filters, cursor: null, limit: PAGE_SIZE }),
+    enabled: cursor !== null,
+    staleTime: 60_000,
+  });
+  const total = cursor === null ? table.data?.total : firstPage.data?.total;
   const summary = useQuery(trpc.image.counts.queryOptions({ projectId }));
   const members = useQuery(trpc.project.members.queryOptions({ projectId }));
   const canManage = summary.data?.canUpload ?? false;
@@ -365,7 +372,7 @@ export function ImageTable({ projectId }: { projectId: string }) {
         </button>
         <span className="muted" data-testid="table-range">
           {table.data
-            ? `${rows.length ? pageStart + 1 : 0}–${pageStart + rows.length} of ${table.data.total}`
+            ? `${rows.length ? pageStart + 1 : 0}–${pageStart + rows.length} of ${total ?? "…"}`
             : "…"}
         </span>
         <button

@@ -515,7 +515,8 @@ describe("image table", () => {
             limit: 3,
             cursor,
           });
-          expect(page.total).toBe(7);
+          // Counted once, on the first page.
+          expect(page.total).toBe(cursor === null ? 7 : null);
           seen.push(...page.items.map((r) => r.filename));
           cursor = page.nextCursor;
           if (!cursor) break;
@@ -539,10 +540,11 @@ describe("image table", () => {
       limit: 2,
       cursor: first.nextCursor,
     });
-    expect([second.items.map((r) => r.filename), second.nextCursor, second.total]).toEqual([
+    expect([first.total, second.items.map((r) => r.filename), second.nextCursor, second.total]).toEqual([
+      3,
       ["g.jpg"],
       null,
-      3,
+      null,
     ]);
   });
 
