@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { expect, type Page, test } from "@playwright/test";
 import { hashPassword } from "better-auth/crypto";
-import { query, signIn } from "./support";
+import { Queue } from "bullmq";
+import { ADMIN, query, signIn } from "./support";
 
 const run = Date.now().toString(36);
 const PASSWORD = "e2e-stats-password-long";
@@ -297,4 +298,40 @@ test("an annotator is told that statistics are for managers, and cannot download
   );
   const response = await page.request.get(`/api/projects/${seeded.projectId}/stats/timing`);
   expect(response.status()).toBe(403);
+});
+
+test("the queue dashboard: admins see jobs per queue and state and remove a job; others are told it is for admins", async ({
+  page,
+}) => {
+  await signIn(page, ANN);
+  await page.goto("/admin/queues");
+  await expect(page.getByTestId("account-bar")).toBeVisible();
+  await expect(page.getByTestId("queues-admins-only")).toHaveText(
+    "The queue dashboard is for admins only. Ask an admin if background work looks stuck.",
+  );
+
+  // A job nobody will run for an hour, in the export queue.
+  const exports = new Queue("export", {
+    connection: { url: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/13" },
+  });
+  const jobId = `stats-e2e-${run}`;
+  await exports.add("stats-e2e", { note: "remove me" }, { jobId, delay: 3_600_000 });
+  try {
+    await page.context().clearCookies();
+    await signIn(page, ADMIN);
+    await page.goto("/admin/queues");
+    await expect(page.getByTestId("account-bar")).toBeVisible();
+    await expect(page.getByTestId("queue-chart").locator("svg.recharts-surface")).toBeVisible();
+    const card = page.getByTestId("queue-export");
+    await expect(card.getByTestId("count-export-delayed")).toContainText(/delayed [1-9]/);
+    await card.getByTestId("count-export-delayed").getByRole("button").click();
+    const row = card.getByTestId("job-row").filter({ hasText: `#${jobId}` });
+    await expect(row).toContainText('{"note":"remove me"}');
+    page.once("dialog", (dialog) => void dialog.accept());
+    await row.getByRole("button", { name: "Remove" }).click();
+    await expect(row).toHaveCount(0);
+    await expect.poll(async () => (await exports.getJob(jobId)) ?? null).toBeNull();
+  } finally {
+    await exports.close();
+  }
 });

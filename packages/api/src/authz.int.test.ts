@@ -28,7 +28,7 @@ import {
   exportFileKey,
   prisma,
 } from "@sas/db";
-import { closeQueues } from "@sas/queue";
+import { closeQueues, queue } from "@sas/queue";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,6 +187,13 @@ const procedureRules: Record<string, ProcedureRule> = {
   "admin.queues": { input: () => undefined, expect: adminsOnly },
   // Without a job id it retries whatever failed in the queue: nothing, in this test's Redis database.
   "admin.retryFailed": { input: () => ({ queue: "embed" }), expect: adminsOnly },
+  "admin.jobs": { input: () => ({ queue: "embed", state: "failed" }), expect: adminsOnly },
+  // A delayed job put there before each call (no worker runs in this suite): an admin removes it.
+  "admin.removeJob": {
+    before: () => queue("export").add("authz", {}, { jobId: "authz-remove", delay: 3_600_000 }),
+    input: () => ({ queue: "export", jobId: "authz-remove" }),
+    expect: adminsOnly,
+  },
 
   "annotate.image": { input: (w) => ({ imageId: w.images.assigned }), expect: assignedImageViewers },
   "annotate.saveMask": { input: saveMaskInput, expect: assignedImageViewers },

@@ -1,53 +1,54 @@
-import { queue, queueNames } from "@sas/queue";
-import { TRPCError } from "@trpc/server";
+import { queueNames } from "@sas/queue";
 import { z } from "zod";
 import { text } from "../inputs";
+import {
+  JOB_STATES,
+  queueJobs,
+  queueOverview,
+  removeJob,
+  retryAllFailed,
+  retryJob,
+} from "../services/queue-board";
 import { adminProcedure, router } from "../trpc";
 
 const queueName = z.enum(queueNames);
-const states = ["waiting", "active", "delayed", "failed", "completed"] as const;
+const jobId = text().min(1).max(200);
 
+/** The queue dashboard (/admin/queues), admins only; data and actions through bull-board's adapter. */
 export const adminRouter = router({
-  /** Every queue's job counts and its most recent failures, for the admin queue view. */
-  queues: adminProcedure.query(async () => {
-    return Promise.all(
-      queueNames.map(async (name) => {
-        const q = queue(name);
-        const [counts, failed] = await Promise.all([q.getJobCounts(...states), q.getFailed(0, 19)]);
-        return {
-          name,
-          counts: Object.fromEntries(states.map((s) => [s, counts[s] ?? 0])) as Record<
-            (typeof states)[number],
-            number
-          >,
-          failed: failed.map((job) => ({
-            id: job.id ?? "",
-            name: job.name,
-            reason: job.failedReason ?? "",
-            attempts: job.attemptsMade,
-            failedAt: job.finishedOn ? new Date(job.finishedOn) : null,
-          })),
-        };
+  /** Every queue's job counts per state, whether it is paused, and its newest failures with their errors. */
+  queues: adminProcedure.query(() => queueOverview()),
+
+  /** One page of a queue's jobs in one state. */
+  jobs: adminProcedure
+    .input(
+      z.object({
+        queue: queueName,
+        state: z.enum(JOB_STATES),
+        page: z.number().int().min(0).max(10_000).default(0),
+        pageSize: z.number().int().min(1).max(100).default(20),
       }),
-    );
-  }),
+    )
+    .query(({ input }) => queueJobs(input.queue, input.state, input.page, input.pageSize)),
 
   /** Puts one failed job, or every failed job of a queue, back in line. */
   retryFailed: adminProcedure
-    .input(z.object({ queue: queueName, jobId: text().min(1).max(200).optional() }))
+    .input(z.object({ queue: queueName, jobId: jobId.optional() }))
     .mutation(async ({ input, ctx }) => {
-      const q = queue(input.queue);
       if (input.jobId) {
-        const job = await q.getJob(input.jobId);
-        if (!job || !(await job.isFailed()))
-          throw new TRPCError({ code: "NOT_FOUND", message: "no such failed job" });
-        await job.retry("failed");
+        await retryJob(input.queue, input.jobId);
         ctx.log.info({ queue: input.queue, jobId: input.jobId, by: ctx.user.id }, "job retried");
         return { retried: 1 };
       }
-      const count = (await q.getJobCounts("failed")).failed ?? 0;
-      await q.retryJobs({ state: "failed" });
+      const count = await retryAllFailed(input.queue);
       ctx.log.info({ queue: input.queue, count, by: ctx.user.id }, "failed jobs retried");
       return { retried: count };
     }),
+
+  /** Removes one job that is not running (CONFLICT for an active one, NOT_FOUND for an unknown id). */
+  removeJob: adminProcedure.input(z.object({ queue: queueName, jobId })).mutation(async ({ input, ctx }) => {
+    await removeJob(input.queue, input.jobId);
+    ctx.log.info({ queue: input.queue, jobId: input.jobId, by: ctx.user.id }, "job removed");
+    return { removed: 1 };
+  }),
 });
