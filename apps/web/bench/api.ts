@@ -1,4 +1,7 @@
-// npm run bench:api -- [--annotators N] [--seconds S] [--think-ms T] [--images M] [--masks K] [--port P] [--json]
+// npm run bench:api -- [--annotators N] [--seconds S] [--think-ms T] [--images M] [--masks TOTAL]
+//                      [--masks-per-image K] [--port P] [--json]
+// --images / --masks seed that many ready images and existing masks (spread evenly) before the run, in SQL
+// (seed-scale.ts), e.g. --images 1000000 --masks 5000000; --masks-per-image is what each annotator adds.
 // Concurrent annotators against the real app: a fresh database with a bench project, M ready images (rows
 // only: nothing in this flow reads the files) and N annotator accounts, the app started by the launcher
 // (`npm start`) on a free port with its own DATA_DIR and Redis db (worker: the maintenance queue only, so
@@ -12,7 +15,7 @@
 // A mask then takes ~6 s (read + accept), 2-3x faster than the ~14 s per mask SAM's paper reports for its
 // assisted-manual annotators: a deliberately heavy but human pace. --think-ms 0 is a closed-loop stress test.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -30,7 +33,8 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import superjson from "superjson";
 import { z } from "zod";
-import { BENCH_IMAGE_SIZES, maskPool, type SyntheticMask } from "./api-masks";
+import { maskPool, type SyntheticMask } from "./api-masks";
+import { benchImageSizes, seedImagesAndMasks } from "./seed-scale";
 
 const { values: flags } = parseArgs({
   options: {
@@ -39,6 +43,7 @@ const { values: flags } = parseArgs({
     "think-ms": { type: "string" },
     images: { type: "string" },
     masks: { type: "string" },
+    "masks-per-image": { type: "string" },
     port: { type: "string" },
     json: { type: "boolean" },
   },
@@ -48,12 +53,13 @@ const args = z
     annotators: z.coerce.number().int().min(1).max(2000).default(200),
     seconds: z.coerce.number().min(1).max(3600).default(60),
     thinkMs: z.coerce.number().min(0).max(600_000).default(3000),
-    images: z.coerce.number().int().min(1).max(1_000_000).optional(),
-    masks: z.coerce.number().int().min(1).max(200).default(6),
+    images: z.coerce.number().int().min(1).max(10_000_000).optional(),
+    masks: z.coerce.number().int().min(0).max(100_000_000).default(0),
+    masksPerImage: z.coerce.number().int().min(1).max(200).default(6),
     port: z.coerce.number().int().min(0).max(65535).default(0),
     json: z.boolean().default(false),
   })
-  .parse({ ...flags, thinkMs: flags["think-ms"] });
+  .parse({ ...flags, thinkMs: flags["think-ms"], masksPerImage: flags["masks-per-image"] });
 
 const PASSWORD = "bench-annotator-password";
 /** Think times are exponential, cut at this many means so one unlucky draw cannot idle an annotator for the whole run. */
@@ -68,7 +74,8 @@ const imageCount =
   Math.max(
     100,
     Math.ceil(
-      (args.annotators * args.seconds * 1.5) / Math.max(1, (args.thinkMs / 1000) * (2 * args.masks + 2)),
+      (args.annotators * args.seconds * 1.5) /
+        Math.max(1, (args.thinkMs / 1000) * (2 * args.masksPerImage + 2)),
     ) + args.annotators,
   );
 
@@ -104,6 +111,8 @@ const procStats = (name: string): ProcStats => {
 const counters = { conflicts: 0, serverErrors: 0, ranOut: 0, imagesCompleted: 0 };
 /** Mask ids whose saveMask resolved: the server said they are stored. */
 const acknowledged: string[] = [];
+/** How long seeding took (seconds), reported with the results. */
+const seedSeconds = { images: 0, masks: 0 };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -242,7 +251,7 @@ async function simulate(run: Run, a: Annotator): Promise<void> {
     const masks = run.pool.get(size)!;
     const [height, width] = size.split("x").map(Number).reverse() as [number, number];
     // k masks on this image, uniform in [1, 2K-1] (mean K).
-    const k = 1 + Math.floor(random() * (2 * args.masks - 1));
+    const k = 1 + Math.floor(random() * (2 * args.masksPerImage - 1));
     /** The caller's masks on this image and the version it last read of each. */
     const mine = new Map<string, number>();
     for (let j = 0; j < k; j++) {
@@ -484,7 +493,7 @@ async function main() {
     // Data before the app starts: a project, its ready images, annotators with one shared password hash
     // (scrypt once, not N times), all members of the project.
     const log = (line: string) => process.stderr.write(`bench:api: ${line}\n`);
-    log(`seeding ${args.annotators} annotators and ${imageCount} images in ${dbName}`);
+    log(`seeding ${args.annotators} annotators, ${imageCount} images and ${args.masks} masks in ${dbName}`);
     const passwordHash = await hashPassword(PASSWORD);
     const project = await db.project.create({ data: { name: "bench-api" } });
     const annotators: Annotator[] = Array.from({ length: args.annotators }, (_, i) => ({
@@ -515,30 +524,25 @@ async function main() {
     await db.projectMember.createMany({
       data: userIds.map((userId) => ({ projectId: project.id, userId, role: "annotator" as const })),
     });
-    const imageSizes = new Map<string, string>();
-    const t0 = Date.now() - imageCount * 1000;
-    const images = Array.from({ length: imageCount }, (_, i) => {
-      const size = BENCH_IMAGE_SIZES[i % BENCH_IMAGE_SIZES.length]!;
-      const id = randomUUID();
-      imageSizes.set(id, `${size.width}x${size.height}`);
-      return {
-        id,
-        projectId: project.id,
-        filename: `bench-${String(i).padStart(6, "0")}.jpg`,
-        mimeType: "image/jpeg",
-        width: size.width,
-        height: size.height,
-        sizeBytes: BigInt(400_000),
-        sha256: randomBytes(32).toString("hex"),
-        storageKey: `bench/${id}.jpg`,
-        status: "ready" as const,
-        createdAt: new Date(t0 + i * 1000),
-      };
-    });
-    for (let i = 0; i < images.length; i += 5000)
-      await db.image.createMany({ data: images.slice(i, i + 5000) });
     await db.$disconnect();
+    // Images (and --masks existing masks) are made in SQL: the same rows at 100 images or at 1M.
     const pool = maskPool(48);
+    const seeder = new pg.Client({ connectionString: dbUrl.toString() });
+    await seeder.connect();
+    try {
+      const seeded = await seedImagesAndMasks(seeder, {
+        projectId: project.id,
+        images: imageCount,
+        masks: args.masks,
+        pool,
+        log,
+      });
+      seedSeconds.images = seeded.imageSeconds;
+      seedSeconds.masks = seeded.maskSeconds;
+    } finally {
+      await seeder.end();
+    }
+    const imageSizes = benchImageSizes(imageCount);
 
     const emptyDir = path.join(dataDir, "no-demo-images");
     await mkdir(emptyDir);
@@ -646,7 +650,9 @@ async function main() {
       thinkMs: args.thinkMs,
       thinkModel: `exponential, mean ${args.thinkMs} ms, capped at ${THINK_CAP_FACTOR}x the mean, before every request`,
       images: imageCount,
-      masksPerImage: `uniform 1..${2 * args.masks - 1} (mean ${args.masks})`,
+      masksPerImage: `uniform 1..${2 * args.masksPerImage - 1} (mean ${args.masksPerImage})`,
+      seededMasks: args.masks,
+      seedSeconds,
       requests,
       requestsPerSecond: requests / elapsed,
       p50: percentile(all, 50),
@@ -695,6 +701,10 @@ async function main() {
       ["duration (s)", result.seconds.toFixed(1)],
       ["think time", result.thinkModel],
       ["images / masks per image", `${result.images} / ${result.masksPerImage}`],
+      [
+        "seeded masks / seed (s)",
+        `${result.seededMasks} / images ${seedSeconds.images.toFixed(1)}, masks ${seedSeconds.masks.toFixed(1)}`,
+      ],
       ["requests / requests/s", `${result.requests} / ${result.requestsPerSecond.toFixed(1)}`],
     ];
     const width = Math.max(...kv.map(([k]) => k.length));
