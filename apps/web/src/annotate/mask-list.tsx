@@ -161,7 +161,8 @@ export function MaskList(props: {
   };
   return (
     <section aria-label="Masks on this image">
-      {lastDeleted && props.onRestore ? (
+      {/* Only once the mask is gone: a refused delete (an approved mask) leaves it listed, with the refusal. */}
+      {lastDeleted && props.onRestore && !props.items.some((item) => item.id === lastDeleted) ? (
         <p className="notice row" role="status" data-testid="deleted-notice">
           Mask deleted.
           <button

@@ -5,7 +5,10 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "../trpc/client";
 
-/** Leases the caller's next image in the project and opens the annotation screen on it. */
+/**
+ * Leases the caller's next image in the project (their own assignment first, else the oldest image still
+ * new, or in progress with nobody holding it) and opens the annotation screen on it.
+ */
 export function StartAnnotating({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -25,7 +28,11 @@ export function StartAnnotating({ projectId }: { projectId: string }) {
       >
         {next.isPending ? "Finding an image…" : "Start annotating"}
       </button>
-      {empty ? <span className="muted">No image is waiting: all are done or being worked on.</span> : null}
+      {empty ? (
+        <span className="muted">
+          No image is waiting: every image is being worked on, submitted, skipped or done.
+        </span>
+      ) : null}
       {next.error ? <span className="error">{next.error.message}</span> : null}
     </p>
   );
