@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { describe, expect, it } from "vitest";
 import { LocalDiskStorage } from "./local-disk";
 import { S3Storage } from "./s3";
 import { storageContract } from "./storage.contract";
@@ -43,4 +44,28 @@ storageContract("S3 (s3rver on 127.0.0.1)", async () => {
       await server.close();
     },
   };
+});
+
+describe("S3 key prefix", () => {
+  it("places every key under S3_PREFIX, so installs can share a bucket", async () => {
+    const server = await startTestS3Server();
+    const options = {
+      bucket: server.bucket,
+      endpoint: server.endpoint,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    };
+    const teamA = new S3Storage({ ...options, prefix: "team-a/" });
+    const teamB = new S3Storage({ ...options, prefix: "team-b/" });
+    const bare = new S3Storage(options);
+    try {
+      await teamA.put("images/ab/x.jpg", new TextEncoder().encode("a"));
+      expect(await bare.exists("team-a/images/ab/x.jpg")).toBe(true);
+      expect(await bare.exists("images/ab/x.jpg")).toBe(false);
+      expect(await teamB.exists("images/ab/x.jpg")).toBe(false);
+      expect((await teamA.get("images/ab/x.jpg")).toString()).toBe("a");
+    } finally {
+      for (const s of [teamA, teamB, bare]) s.client.destroy();
+      await server.close();
+    }
+  });
 });
