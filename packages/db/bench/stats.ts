@@ -6,7 +6,8 @@
  * Seeds a scratch database (on DATABASE_URL's server, dropped at the end unless --keep) with one project
  * of `--masks` masks in SQL (generate_series, not row by row): about 50 masks per image, 20 annotators,
  * two model versions, 26 weeks; 60% assisted-manual masks with timings, 25% semi-automatic with timings,
- * 15% fully automatic; a third of the masks reviewed, corrections with an IoU; 2% deleted. Each mask's RLE
+ * 15% fully automatic (masks and timings written in one transaction, as the app does); a third of the
+ * masks reviewed, corrections with an IoU; 2% deleted. Each mask's RLE
  * is a 300-byte string, so rows weigh about what real ones do. Then VACUUM ANALYZE (autovacuum would do
  * the same on a live server) and each dashboard query `--runs` times, after one warm-up run, with and
  * without filters. Prints a table of p50/p95 per query and one JSON line whose `p95` is over all of them.
@@ -79,6 +80,8 @@ function seedSql(masks: number): string[] {
          timestamp '2026-01-05' + (g::float8 / ${masks}) * interval '182 days' AS created,
          (g::bigint * 31 % 20)::int AS author, random() AS r1, random() AS r2, random() AS r3, random() AS r4
        FROM generate_series(0, ${masks - 1}) g`,
+    // Masks and their timings in one transaction, as the app saves a manual mask with its timing.
+    "BEGIN",
     `INSERT INTO "Mask" (id, "imageId", rle, bbox, area, "predictedIou", "stabilityScore", "cropBox", source, stage,
          "modelVersionId", "authorId", status, "reviewDecision", "createdAt", "updatedAt")
        SELECT m.id, b.id,
@@ -106,6 +109,7 @@ function seedSql(masks: number): string[] {
          (1000 * (34 - 20 * m.g::float8 / ${masks}) * (0.4 + 1.2 * m.r2))::int,
          1 + (m.r3 * 8)::int, (m.r4 < 0.2)::int, (m.r1 < 0.1)::int, (m.r2 < 0.15)::int
        FROM bench_mask m JOIN bench_user u ON u.n = m.author WHERE m.kind < 85`,
+    "COMMIT",
     `INSERT INTO "MaskReview" (id, "maskId", decision, iou, "createdAt")
        SELECT gen_random_uuid(), m.id,
          (CASE WHEN m.r1 < 0.1 THEN 'rejected' WHEN m.r1 < 0.35 THEN 'corrected' ELSE 'approved' END)::"ReviewDecision",

@@ -1,5 +1,5 @@
-import type { PrismaClient } from "../../generated/prisma/client";
-import { MASKS_OF_PROJECT, type StatsScope } from "./filters";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client";
+import { MASKS_OF_PROJECT, type StatsScope, statsRows } from "./filters";
 
 /**
  * Dataset statistics in the form of the SA-1B paper (its figures 5-7): how many masks images have, how
@@ -65,9 +65,11 @@ export async function masksPerImageDistribution(
   db: PrismaClient,
   scope: StatsScope,
 ): Promise<MasksPerImageDistribution> {
-  const [row] = await db.$queryRaw<
+  const [row] = await statsRows<
     { images: number; masks: number; mean: number | null; median: number | null; counts: number[] }[]
-  >`
+  >(
+    db,
+    Prisma.sql`
     WITH per_image AS (
       SELECT count(*) AS n FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} GROUP BY m."imageId"
     )
@@ -78,7 +80,8 @@ export async function masksPerImageDistribution(
         count(*) FILTER (WHERE n BETWEEN 51 AND 100), count(*) FILTER (WHERE n BETWEEN 101 AND 200),
         count(*) FILTER (WHERE n > 200)
       ]::int[] AS counts
-    FROM per_image`;
+    FROM per_image`,
+  );
   const r = row!;
   return {
     images: r.images,
@@ -90,7 +93,9 @@ export async function masksPerImageDistribution(
 }
 
 export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope): Promise<SizeHistogram> {
-  const rows = await db.$queryRaw<{ bin: number; count: number; sizeSum: number; median: number | null }[]>`
+  const rows = await statsRows<{ bin: number; count: number; sizeSum: number; median: number | null }[]>(
+    db,
+    Prisma.sql`
     WITH sizes AS (
       SELECT sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) AS s
       FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
@@ -99,7 +104,8 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
       sum(s)::float8 AS "sizeSum", NULL::float8 AS median
     FROM sizes GROUP BY 1
     UNION ALL
-    SELECT -1, count(*)::int, 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 FROM sizes`;
+    SELECT -1, count(*)::int, 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 FROM sizes`,
+  );
   const bins = Array.from({ length: SIZE_BINS }, (_, b) => ({
     from: b / SIZE_BINS,
     to: (b + 1) / SIZE_BINS,
@@ -121,7 +127,9 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
 }
 
 export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promise<CentreHeatmap> {
-  const rows = await db.$queryRaw<{ row: number; col: number; count: number }[]>`
+  const rows = await statsRows<{ row: number; col: number; count: number }[]>(
+    db,
+    Prisma.sql`
     WITH centres AS (
       SELECT m."centreX" AS x, m."centreY" AS y
       FROM ${MASKS_OF_PROJECT}
@@ -129,7 +137,8 @@ export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promis
     )
     SELECT greatest(least(floor(y * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS row,
       greatest(least(floor(x * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS col, count(*)::int AS count
-    FROM centres GROUP BY 1, 2`;
+    FROM centres GROUP BY 1, 2`,
+  );
   const cells = Array.from({ length: CENTRE_GRID }, () => Array<number>(CENTRE_GRID).fill(0));
   let masks = 0;
   for (const r of rows) {
@@ -141,11 +150,14 @@ export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promis
 }
 
 export async function stageSourceSplit(db: PrismaClient, scope: StatsScope): Promise<StageSourceSplit[]> {
-  return db.$queryRaw<StageSourceSplit[]>`
+  return statsRows<StageSourceSplit[]>(
+    db,
+    Prisma.sql`
     SELECT m.stage::text AS stage, m.source::text AS source, count(*)::int AS masks,
       (count(*)::float8 / sum(count(*)) OVER ())::float8 AS share
     FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")}
-    GROUP BY m.stage, m.source ORDER BY m.stage, m.source`;
+    GROUP BY m.stage, m.source ORDER BY m.stage, m.source`,
+  );
 }
 
 export async function datasetStats(db: PrismaClient, scope: StatsScope): Promise<DatasetStats> {

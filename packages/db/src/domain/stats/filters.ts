@@ -126,3 +126,16 @@ export async function statsFor<T>(
 ): Promise<T> {
   return view(db, await statsScope(db, input));
 }
+
+/**
+ * Runs one statistics query with room to sort in memory: percentiles and per-image groups sort up to a
+ * million values, which the server's default work_mem (4 MB) would spill to disk. SET LOCAL keeps the
+ * setting to this one transaction.
+ */
+export async function statsRows<T>(db: PrismaClient, query: Prisma.Sql): Promise<T> {
+  const [, rows] = await db.$transaction([
+    db.$executeRawUnsafe("SET LOCAL work_mem = '64MB'"),
+    db.$queryRaw<T>(query),
+  ]);
+  return rows;
+}

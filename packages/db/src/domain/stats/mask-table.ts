@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Prisma, type PrismaClient } from "../../generated/prisma/client";
-import { MASKS_OF_PROJECT, type StatsScope } from "./filters";
+import { MASKS_OF_PROJECT, type StatsScope, statsRows } from "./filters";
 
 /**
  * The per-mask table behind the charts, for CSV download. Each view lists the rows its charts count:
@@ -53,7 +53,9 @@ export async function* statsTableRows(
   let after: string | null = null;
   for (;;) {
     const keyset: Prisma.Sql = after ? Prisma.sql`AND m."maskId" > ${after}::uuid` : Prisma.empty;
-    const rows: (StatsTableRow & { maskId: string })[] = await db.$queryRaw`
+    const rows: (StatsTableRow & { maskId: string })[] = await statsRows(
+      db,
+      Prisma.sql`
       SELECT m."maskId"::text AS "maskId", m."imageId"::text AS "imageId", i.filename, m."createdAt",
         m.stage::text AS stage, m.source::text AS source, m.status::text AS status,
         v.name AS "modelVersion", u.name AS annotator,
@@ -70,7 +72,8 @@ export async function* statsTableRows(
         LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
         LEFT JOIN "User" u ON u.id = m."authorId"
       WHERE ${where} ${timedOnly} ${keyset}
-      ORDER BY m."projectId", m."maskId" LIMIT ${batchSize}`;
+      ORDER BY m."projectId", m."maskId" LIMIT ${batchSize}`,
+    );
     if (!rows.length) return;
     yield rows;
     if (rows.length < batchSize) return;

@@ -1,5 +1,5 @@
-import type { PrismaClient } from "../../generated/prisma/client";
-import { MASKS_OF_PROJECT, type StatsScope } from "./filters";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client";
+import { MASKS_OF_PROJECT, type StatsScope, statsRows } from "./filters";
 
 /**
  * Review outcomes: each mask's latest decision (Mask.reviewDecision), counted by stage and source; shares
@@ -62,27 +62,33 @@ function withShares<T extends Counts>(
 }
 
 export async function reviewOutcomes(db: PrismaClient, scope: StatsScope): Promise<ReviewOutcomes[]> {
-  const rows = await db.$queryRaw<(Counts & { stage: string; source: string })[]>`
+  const rows = await statsRows<(Counts & { stage: string; source: string })[]>(
+    db,
+    Prisma.sql`
     SELECT m.stage::text AS stage, m.source::text AS source, count(*)::int AS masks,
       (count(*) FILTER (WHERE m."reviewDecision" IS NULL))::int AS unreviewed,
       (count(*) FILTER (WHERE m."reviewDecision" = 'approved'))::int AS approved,
       (count(*) FILTER (WHERE m."reviewDecision" = 'corrected'))::int AS corrected,
       (count(*) FILTER (WHERE m."reviewDecision" = 'rejected'))::int AS rejected
     FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")}
-    GROUP BY m.stage, m.source ORDER BY m.stage, m.source`;
+    GROUP BY m.stage, m.source ORDER BY m.stage, m.source`,
+  );
   return rows.map(withShares);
 }
 
 export async function correctionIou(db: PrismaClient, scope: StatsScope): Promise<CorrectionIou> {
-  const rows = await db.$queryRaw<
+  const rows = await statsRows<
     { source: string; bin: number; count: number; iouSum: number; good: number }[]
-  >`
+  >(
+    db,
+    Prisma.sql`
     SELECT m.source::text AS source, least(floor(r.iou * ${IOU_BINS}), ${IOU_BINS - 1})::int AS bin,
       count(*)::int AS count, sum(r.iou)::float8 AS "iouSum",
       (count(*) FILTER (WHERE r.iou > ${GOOD_IOU}))::int AS good
     FROM ${MASKS_OF_PROJECT} JOIN "MaskReview" r ON r."maskId" = m."maskId"
     WHERE ${scope.where("work")} AND r.decision = 'corrected' AND r.iou IS NOT NULL
-    GROUP BY 1, 2`;
+    GROUP BY 1, 2`,
+  );
   const histogram: IouBin[] = Array.from({ length: IOU_BINS }, (_, b) => ({
     from: b / IOU_BINS,
     to: (b + 1) / IOU_BINS,

@@ -729,6 +729,61 @@ describe("the MaskStat rollup", () => {
     expect(await db.maskStat.count({ where: { maskId: mask.id } })).toBe(1);
     await db.mask.delete({ where: { id: mask.id } });
     expect(await db.maskStat.count({ where: { maskId: mask.id } })).toBe(0);
+
+    // Saved with its timing in one transaction (as the app does): one row, written at commit, timing in it.
+    const saved = await db.$transaction(async (tx) => {
+      const row = await tx.mask.create({
+        data: {
+          imageId: image.id,
+          rle: { ...rle("b", [0, 0, 10, 10]) },
+          bbox: [0, 0, 10, 10],
+          area: 100,
+          cropBox: [],
+          source: "manual",
+          stage: "assisted_manual",
+          authorId: users.bob,
+          createdAt: at("2026-03-03", 9),
+        },
+      });
+      await tx.maskTiming.create({
+        data: {
+          maskId: row.id,
+          annotatorId: users.bob,
+          startedAt: at("2026-03-03", 8),
+          finishedAt: at("2026-03-03", 9),
+          activeMs: 4000,
+          clicks: 3,
+        },
+      });
+      // Not yet: the row is written when the transaction commits.
+      expect(await tx.maskStat.count({ where: { maskId: row.id } })).toBe(0);
+      return row;
+    });
+    expect(await db.maskStat.findUniqueOrThrow({ where: { maskId: saved.id } })).toMatchObject({
+      activeMs: 4000,
+      clicks: 3,
+      annotatorId: users.bob,
+      projectId,
+      centreX: 5 / 200,
+    });
+    await db.mask.delete({ where: { id: saved.id } });
+    // Created and deleted in one transaction: no row at all.
+    const gone = await db.$transaction(async (tx) => {
+      const row = await tx.mask.create({
+        data: {
+          imageId: image.id,
+          rle: { ...rle("b", [0, 0, 10, 10]) },
+          bbox: [0, 0, 10, 10],
+          area: 100,
+          cropBox: [],
+          source: "manual",
+          stage: "assisted_manual",
+        },
+      });
+      await tx.mask.delete({ where: { id: row.id } });
+      return row.id;
+    });
+    expect(await db.maskStat.count({ where: { maskId: gone } })).toBe(0);
   });
 });
 

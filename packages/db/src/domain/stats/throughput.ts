@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client";
-import { MASKS_OF_PROJECT, type StatsScope } from "./filters";
+import { MASKS_OF_PROJECT, type StatsScope, statsRows } from "./filters";
 
 /**
  * Throughput. Masks per hour counts active time only (MaskTiming.activeMs: idle gaps removed), so it
@@ -59,40 +59,54 @@ const RATE = Prisma.sql`
 const TIMED = Prisma.sql`m."activeMs" IS NOT NULL`;
 
 export async function masksPerHour(db: PrismaClient, scope: StatsScope): Promise<MasksPerHour> {
-  const [row] = await db.$queryRaw<MasksPerHour[]>`
-    SELECT NULL::text AS key, 'all' AS label, ${RATE} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
+  const [row] = await statsRows<MasksPerHour[]>(
+    db,
+    Prisma.sql`
+    SELECT NULL::text AS key, 'all' AS label, ${RATE} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`,
+  );
   return row!;
 }
 
 export async function masksPerHourByAnnotator(db: PrismaClient, scope: StatsScope): Promise<MasksPerHour[]> {
-  return db.$queryRaw<MasksPerHour[]>`
+  return statsRows<MasksPerHour[]>(
+    db,
+    Prisma.sql`
     SELECT m."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${RATE}
     FROM ${MASKS_OF_PROJECT} LEFT JOIN "User" u ON u.id = m."annotatorId"
-    WHERE ${scope.where("work")} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`;
+    WHERE ${scope.where("work")} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`,
+  );
 }
 
 export async function masksPerHourByWeek(
   db: PrismaClient,
   scope: StatsScope,
 ): Promise<(MasksPerHour & { week: Date })[]> {
-  return db.$queryRaw<(MasksPerHour & { week: Date })[]>`
+  return statsRows<(MasksPerHour & { week: Date })[]>(
+    db,
+    Prisma.sql`
     SELECT date_trunc('week', m."createdAt") AS week, NULL::text AS key,
       to_char(date_trunc('week', m."createdAt"), 'YYYY-MM-DD') AS label, ${RATE}
-    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED} GROUP BY 1 ORDER BY 1`;
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED} GROUP BY 1 ORDER BY 1`,
+  );
 }
 
 export async function imagesPerDay(db: PrismaClient, scope: StatsScope): Promise<ImagesPerDay[]> {
-  return db.$queryRaw<ImagesPerDay[]>`
+  return statsRows<ImagesPerDay[]>(
+    db,
+    Prisma.sql`
     SELECT date_trunc('day', m."createdAt") AS day, count(DISTINCT m."imageId")::int AS images,
       count(*)::int AS masks
-    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} GROUP BY 1 ORDER BY 1`;
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} GROUP BY 1 ORDER BY 1`,
+  );
 }
 
 export async function masksPerImageByWeek(
   db: PrismaClient,
   scope: StatsScope,
 ): Promise<WeeklyMasksPerImage[]> {
-  return db.$queryRaw<WeeklyMasksPerImage[]>`
+  return statsRows<WeeklyMasksPerImage[]>(
+    db,
+    Prisma.sql`
     WITH per_image AS (
       SELECT m."imageId", min(m."createdAt") AS first, count(*) AS masks
       FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} GROUP BY m."imageId"
@@ -100,14 +114,17 @@ export async function masksPerImageByWeek(
     SELECT date_trunc('week', first) AS week, count(*)::int AS images, sum(masks)::int AS masks,
       avg(masks)::float8 AS mean,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY masks)::float8 AS median
-    FROM per_image GROUP BY 1 ORDER BY 1`;
+    FROM per_image GROUP BY 1 ORDER BY 1`,
+  );
 }
 
 export async function masksPerImageByStage(
   db: PrismaClient,
   scope: StatsScope,
 ): Promise<StageMasksPerImage[]> {
-  return db.$queryRaw<StageMasksPerImage[]>`
+  return statsRows<StageMasksPerImage[]>(
+    db,
+    Prisma.sql`
     WITH per_image AS (
       SELECT m.stage, m."imageId", count(*) AS masks
       FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} GROUP BY m.stage, m."imageId"
@@ -115,7 +132,8 @@ export async function masksPerImageByStage(
     SELECT stage::text AS stage, count(*)::int AS images, sum(masks)::int AS masks,
       avg(masks)::float8 AS mean,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY masks)::float8 AS median
-    FROM per_image GROUP BY per_image.stage ORDER BY per_image.stage`;
+    FROM per_image GROUP BY per_image.stage ORDER BY per_image.stage`,
+  );
 }
 
 export async function throughputStats(db: PrismaClient, scope: StatsScope): Promise<ThroughputStats> {

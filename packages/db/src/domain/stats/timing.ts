@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client";
-import { MASKS_OF_PROJECT, type StatsScope } from "./filters";
+import { MASKS_OF_PROJECT, type StatsScope, statsRows } from "./filters";
 
 /**
  * Seconds per mask: the active time recorded with each manual mask (MaskTiming.activeMs, idle gaps over
@@ -35,17 +35,23 @@ const TIMED = Prisma.sql`m."activeMs" IS NOT NULL`;
 
 /** Median and p90 over every timed mask in scope. */
 export async function secondsPerMask(db: PrismaClient, scope: StatsScope): Promise<SecondsPerMask> {
-  const [row] = await db.$queryRaw<SecondsPerMask[]>`
-    SELECT ${SECONDS} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
+  const [row] = await statsRows<SecondsPerMask[]>(
+    db,
+    Prisma.sql`
+    SELECT ${SECONDS} FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`,
+  );
   return row ?? { masks: 0, median: null, p90: null };
 }
 
 /** Median and p90 per week (weeks start on Monday, UTC), oldest first; weeks without masks are left out. */
 export async function secondsPerMaskByWeek(db: PrismaClient, scope: StatsScope): Promise<WeeklySeconds[]> {
-  return db.$queryRaw<WeeklySeconds[]>`
+  return statsRows<WeeklySeconds[]>(
+    db,
+    Prisma.sql`
     SELECT date_trunc('week', m."createdAt") AS week, ${SECONDS}
     FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}
-    GROUP BY 1 ORDER BY 1`;
+    GROUP BY 1 ORDER BY 1`,
+  );
 }
 
 /** Median and p90 by annotator, stage or model version, most masks first. */
@@ -56,20 +62,29 @@ export async function secondsPerMaskBy(
 ): Promise<GroupedSeconds[]> {
   const where = scope.where("work");
   if (dimension === "annotator") {
-    return db.$queryRaw<GroupedSeconds[]>`
+    return statsRows<GroupedSeconds[]>(
+      db,
+      Prisma.sql`
       SELECT m."annotatorId"::text AS key, coalesce(min(u.name), 'unknown') AS label, ${SECONDS}
       FROM ${MASKS_OF_PROJECT} LEFT JOIN "User" u ON u.id = m."annotatorId"
-      WHERE ${where} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`;
+      WHERE ${where} AND ${TIMED} GROUP BY m."annotatorId" ORDER BY masks DESC, label`,
+    );
   }
   if (dimension === "stage") {
-    return db.$queryRaw<GroupedSeconds[]>`
+    return statsRows<GroupedSeconds[]>(
+      db,
+      Prisma.sql`
       SELECT m.stage::text AS key, m.stage::text AS label, ${SECONDS}
-      FROM ${MASKS_OF_PROJECT} WHERE ${where} AND ${TIMED} GROUP BY m.stage ORDER BY masks DESC, label`;
+      FROM ${MASKS_OF_PROJECT} WHERE ${where} AND ${TIMED} GROUP BY m.stage ORDER BY masks DESC, label`,
+    );
   }
-  return db.$queryRaw<GroupedSeconds[]>`
+  return statsRows<GroupedSeconds[]>(
+    db,
+    Prisma.sql`
     SELECT m."modelVersionId"::text AS key, coalesce(min(v.name), 'none') AS label, ${SECONDS}
     FROM ${MASKS_OF_PROJECT} LEFT JOIN "ModelVersion" v ON v.id = m."modelVersionId"
-    WHERE ${where} AND ${TIMED} GROUP BY m."modelVersionId" ORDER BY masks DESC, label`;
+    WHERE ${where} AND ${TIMED} GROUP BY m."modelVersionId" ORDER BY masks DESC, label`,
+  );
 }
 
 /** What it took to make a mask: clicks, boxes, brush strokes and undos, mean and median per timed mask. */
@@ -82,7 +97,7 @@ export interface InteractionsPerMask {
 }
 
 export async function interactionsPerMask(db: PrismaClient, scope: StatsScope): Promise<InteractionsPerMask> {
-  const [row] = await db.$queryRaw<
+  const [row] = await statsRows<
     {
       masks: number;
       clicks_mean: number | null;
@@ -98,7 +113,9 @@ export async function interactionsPerMask(db: PrismaClient, scope: StatsScope): 
       undos_median: number | null;
       undos_total: number;
     }[]
-  >`
+  >(
+    db,
+    Prisma.sql`
     SELECT count(*)::int AS masks,
       avg(m.clicks)::float8 AS clicks_mean,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY m.clicks)::float8 AS clicks_median,
@@ -112,7 +129,8 @@ export async function interactionsPerMask(db: PrismaClient, scope: StatsScope): 
       avg(m.undos)::float8 AS undos_mean,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY m.undos)::float8 AS undos_median,
       coalesce(sum(m.undos), 0)::int AS undos_total
-    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`;
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}`,
+  );
   const r = row!;
   return {
     masks: r.masks,
