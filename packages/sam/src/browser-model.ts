@@ -1,6 +1,7 @@
 /**
  * Which decoder graphs the annotation page runs. The server derives them from a model version's stock
- * decoder (cached per sha256, see `derivedDecoderPaths`) and serves them to the browser's decoder worker.
+ * decoder and serves them to the browser's decoder worker under names that carry the sha256 of their bytes
+ * (`servedDecoderGraphs`), so no name has to be bumped by hand when the derivation's output changes.
  */
 import { deriveBrowserDecoder } from "./browser-decoder";
 import { deriveMultimaskDecoder } from "./multimask";
@@ -22,9 +23,12 @@ export const MULTIMASK_DERIVATION: DecoderDerivation<"model"> = {
 export const BROWSER_DECODER_PARTS = ["prepare", "click", "refine"] as const;
 export type BrowserDecoderPart = (typeof BROWSER_DECODER_PARTS)[number];
 
-/** See `deriveBrowserDecoder`. Bump the version whenever that function's output bytes change. */
+/**
+ * See `deriveBrowserDecoder`. Served content-named (`servedDecoderGraphs`): the file name, URL and ETag are
+ * the bytes' sha256, so changed output is a new name by construction.
+ */
 export const BROWSER_DECODER_DERIVATION: DecoderDerivation<BrowserDecoderPart> = {
-  name: "decoder-browser-v6",
+  name: "decoder-browser",
   parts: BROWSER_DECODER_PARTS,
   derive: (stock) => {
     const { prepare, click, refine } = deriveBrowserDecoder(stock);

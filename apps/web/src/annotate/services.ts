@@ -18,7 +18,7 @@ export function decoderFor(modelVersionId: string): DecoderClient {
   decoder?.dispose();
   const params = new URLSearchParams(window.location.search);
   decoder = new DecoderClient(createDecoderWorker(), {
-    modelBase: `/api/models/${modelVersionId}/decoder/`,
+    graphsUrl: `/api/models/${modelVersionId}/decoder`,
     ortBase: `${window.location.origin}/ort/`,
     threads: Number(params.get("threads") ?? navigator.hardwareConcurrency ?? 2) || 2,
     preferWebGpu: params.get("ep") !== "wasm",

@@ -1,32 +1,66 @@
 import type { SessionUser } from "@sas/auth";
 import type { PrismaClient } from "@sas/db";
-import { BROWSER_DECODER_DERIVATION, type BrowserDecoderPart } from "@sas/sam";
-import { derivedDecoderPaths } from "@sas/sam/model-files";
-import { materializeModelFiles } from "@sas/sam/node";
+import { BROWSER_DECODER_DERIVATION, BROWSER_DECODER_PARTS, type BrowserDecoderPart } from "@sas/sam";
+import { materializeModelFiles, servedDecoderGraphs, servedGraphName } from "@sas/sam/node";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 
 export interface ServedModelFile {
   path: string;
-  /** Changes exactly when the bytes can: new weights or a new derivation. */
+  /** The bytes' sha256, quoted: the ETag can only change with the bytes. */
   etag: string;
 }
 
+/** One decoder graph as the browser fetches it: the URL ends with a name that carries its bytes' sha256. */
+export interface BrowserDecoderGraph {
+  part: BrowserDecoderPart;
+  url: string;
+  sha256: string;
+  bytes: number;
+}
+
+async function versionGraphs(db: PrismaClient, modelVersionId: string) {
+  const version = await db.modelVersion.findUnique({ where: { id: modelVersionId } });
+  if (!version) throw new TRPCError({ code: "NOT_FOUND", message: "model version not found" });
+  const files = await materializeModelFiles(version, storage());
+  return servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION);
+}
+
 /**
- * One of the decoder graphs the annotation page runs for a model version (see `deriveBrowserDecoder`),
- * derived from the version's stock decoder (fetched from storage, see `materializeModelFiles`) on first
- * request and cached on disk. Any signed-in user may fetch it: weights are not
- * project data, and the version id is what the project page hands out.
+ * The decoder graphs the annotation page runs for a model version (see `deriveBrowserDecoder`), derived
+ * from the version's stock decoder (fetched from storage, see `materializeModelFiles`) and named by their
+ * bytes' sha256 (`servedDecoderGraphs`). Any signed-in user may fetch them: weights are not project data,
+ * and the version id is what the project page hands out.
  */
+export async function browserDecoderGraphs(
+  db: PrismaClient,
+  _user: Pick<SessionUser, "id">,
+  modelVersionId: string,
+): Promise<BrowserDecoderGraph[]> {
+  const graphs = await versionGraphs(db, modelVersionId);
+  return BROWSER_DECODER_PARTS.map((part) => ({
+    part,
+    url: `/api/models/${modelVersionId}/decoder/${servedGraphName(BROWSER_DECODER_DERIVATION, part, graphs[part].sha256)}`,
+    sha256: graphs[part].sha256,
+    bytes: graphs[part].bytes,
+  }));
+}
+
+/** One graph by its content-named file name; a name whose hash is not today's bytes is not found. */
 export async function browserDecoderFile(
   db: PrismaClient,
   _user: Pick<SessionUser, "id">,
   modelVersionId: string,
-  part: BrowserDecoderPart,
+  fileName: string,
 ): Promise<ServedModelFile> {
-  const version = await db.modelVersion.findUnique({ where: { id: modelVersionId } });
-  if (!version) throw new TRPCError({ code: "NOT_FOUND", message: "model version not found" });
-  const files = await materializeModelFiles(version, storage());
-  const paths = await derivedDecoderPaths(files, BROWSER_DECODER_DERIVATION);
-  return { path: paths[part], etag: `"${BROWSER_DECODER_DERIVATION.name}-${part}-${version.decoderSha256}"` };
+  const graphs = await versionGraphs(db, modelVersionId);
+  const part = BROWSER_DECODER_PARTS.find(
+    (p) => servedGraphName(BROWSER_DECODER_DERIVATION, p, graphs[p].sha256) === fileName,
+  );
+  if (!part)
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: "no such decoder graph (the page may be out of date)",
+    });
+  return { path: graphs[part].path, etag: `"${graphs[part].sha256}"` };
 }

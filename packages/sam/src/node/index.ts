@@ -4,5 +4,6 @@ export * from "./decode-image";
 export * from "./model-files";
 export * from "./model-store";
 export * from "./point-decoder";
+export * from "./served-graphs";
 export * from "./session";
 export * from "./validate-model";

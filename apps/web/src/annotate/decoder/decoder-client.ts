@@ -12,6 +12,7 @@ import type {
   DecoderResponse,
   InitRequest,
   LoadedResponse,
+  LoadItem,
   ReadyResponse,
 } from "./protocol";
 
@@ -81,6 +82,11 @@ export class DecoderClient {
   private signatures = new PromptSignatures();
   /** Decodes sent to the worker, and those it has finished. */
   readonly counts = { sent: 0, done: 0 };
+  /** What the worker is loading or has loaded, by item id (the latest report of each). */
+  readonly loading = new Map<string, LoadItem>();
+  private progressListeners = new Set<(items: readonly LoadItem[]) => void>();
+  /** Steps of opening the worker finished, at epoch ms (see MarkResponse). */
+  readonly marks: { step: string; epochMs: number }[] = [];
 
   constructor(
     private readonly worker: WorkerLike,
@@ -94,6 +100,16 @@ export class DecoderClient {
     });
     worker.onmessage = ({ data }) => {
       if (data.type === "ready") return resolveReady(data);
+      if (data.type === "progress") {
+        this.loading.set(data.item.id, data.item);
+        const items = [...this.loading.values()];
+        for (const listener of this.progressListeners) listener(items);
+        return;
+      }
+      if (data.type === "mark") {
+        this.marks.push({ step: data.step, epochMs: data.epochMs });
+        return;
+      }
       if (data.type === "error" && data.id === undefined) return rejectReady(new Error(data.message));
       if (data.type === "error" || data.type === "loaded" || data.type === "decoded") {
         const waiter = data.id === undefined ? undefined : this.waiting.get(data.id);
@@ -114,9 +130,18 @@ export class DecoderClient {
     });
   }
 
-  /** Fetches (or finds cached) the embedding of `key`; also how the next image is prefetched. */
-  load(key: string, url: string): Promise<LoadedResponse> {
-    return this.request<LoadedResponse>({ type: "load", id: this.nextId++, key, url });
+  /**
+   * Fetches (or finds cached) the embedding of `key`; also how the next image is prefetched (`report`
+   * false: no progress for an image nobody is waiting for).
+   */
+  load(key: string, url: string, report = true): Promise<LoadedResponse> {
+    return this.request<LoadedResponse>({ type: "load", id: this.nextId++, key, url, report });
+  }
+
+  /** Calls `listener` with every item on each progress report; returns the unsubscribe. */
+  onProgress(listener: (items: readonly LoadItem[]) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
   }
 
   /** An earlier answer or a decode under way for the same prompt, which `waiter` then waits on. */

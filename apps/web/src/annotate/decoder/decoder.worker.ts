@@ -7,14 +7,21 @@
 import {
   BROWSER_DECODER_INPUTS,
   BROWSER_DECODER_OUTPUTS,
-  BROWSER_DECODER_PARTS,
   type BrowserDecoderPart,
   browserDecoderFeeds,
   fromFloat16,
   SAM_LOW_RES_SIZE,
 } from "@sas/sam";
 import type * as Ort from "onnxruntime-web";
-import type { DecodeRequest, DecoderRequest, DecoderResponse, InitRequest, LoadRequest } from "./protocol";
+import { forgetOtherGraphs, graphBytes, readWithProgress } from "./downloads";
+import type {
+  DecodeRequest,
+  DecoderRequest,
+  DecoderResponse,
+  GraphFile,
+  InitRequest,
+  LoadRequest,
+} from "./protocol";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -31,12 +38,34 @@ const EMBEDDING_DIMS = [1, 256, 64, 64];
 const EMBEDDING_SIZE = 256 * 64 * 64;
 
 let ort: typeof Ort | null = null;
-let sessions: Record<BrowserDecoderPart, Ort.InferenceSession> | null = null;
+let sessions: { prepare: Ort.InferenceSession; click: Ort.InferenceSession } | null = null;
 const embeddings = new Map<string, LoadedEmbedding>();
 const loading = new Map<string, Promise<LoadedEmbedding>>();
 const zeroMask = new Float32Array(SAM_LOW_RES_SIZE * SAM_LOW_RES_SIZE);
 
 const post = (msg: DecoderResponse, transfer: Transferable[] = []) => self.postMessage(msg, transfer);
+
+const mark = (step: string) =>
+  post({ type: "mark", step, epochMs: performance.timeOrigin + performance.now() });
+
+/** Progress of one file, posted at most every PROGRESS_MS (and always at the end). */
+const PROGRESS_MS = 100;
+function progressOf(id: string, label: string, report = true) {
+  let last = 0;
+  let cached = false;
+  return {
+    fromCache(value: boolean) {
+      cached = value;
+    },
+    bytes(loaded: number, total: number, done = false) {
+      if (!report) return;
+      const now = performance.now();
+      if (!done && now - last < PROGRESS_MS) return;
+      last = now;
+      post({ type: "progress", item: { id, label, loadedBytes: loaded, totalBytes: total, done, cached } });
+    },
+  };
+}
 
 type GpuNavigator = Navigator & {
   gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean } } | null> };
@@ -53,40 +82,108 @@ async function realGpu(): Promise<boolean> {
   }
 }
 
-async function fetchModel(url: string): Promise<Uint8Array> {
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`decoder model ${url}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+const GRAPH_LABELS: Record<BrowserDecoderPart, string> = {
+  prepare: "image decoder",
+  click: "click decoder",
+  refine: "refinement decoder",
+};
+
+/**
+ * onnxruntime-web, loaded at run time from the app's own route rather than bundled (ORT finds its WASM
+ * next to it). The WASM binary is fetched here first, for the progress bar; ORT's own streaming compile
+ * then reads it from the HTTP cache (immutable), where the browser also keeps its compiled code.
+ */
+async function loadRuntime(msg: InitRequest, gpu: boolean): Promise<typeof Ort> {
+  const wasm = gpu ? "ort-wasm-simd-threaded.jsep.wasm" : "ort-wasm-simd-threaded.wasm";
+  const progress = progressOf("runtime", "decoder runtime");
+  const [runtime] = await Promise.all([
+    import(
+      /* webpackIgnore: true */ /* turbopackIgnore: true */ `${msg.ortBase}${gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs"}`
+    ) as Promise<typeof Ort>,
+    fetch(`${msg.ortBase}${wasm}`).then(async (r) => {
+      if (!r.ok) throw new Error(`decoder runtime: HTTP ${r.status}`);
+      const bytes = await readWithProgress(r, (loaded, total) => progress.bytes(loaded, total));
+      progress.bytes(bytes.byteLength, bytes.byteLength, true);
+    }),
+  ]);
+  mark("runtime downloaded");
+  runtime.env.wasm.wasmPaths = msg.ortBase;
+  runtime.env.wasm.numThreads = self.crossOriginIsolated
+    ? Math.max(1, Math.min(msg.threads, navigator.hardwareConcurrency || 1))
+    : 1;
+  return runtime;
 }
+
+async function loadGraph(graph: GraphFile): Promise<Uint8Array> {
+  const progress = progressOf(graph.part, GRAPH_LABELS[graph.part]);
+  const { bytes, fromCache } = await graphBytes(graph, (loaded, total) => progress.bytes(loaded, total));
+  progress.fromCache(fromCache);
+  progress.bytes(bytes.byteLength, bytes.byteLength, true);
+  mark(`${graph.part} graph ${fromCache ? "read from cache" : "downloaded"}`);
+  return bytes;
+}
+
+/** The sessions, each created as soon as its graph and the runtime are there; refine after `ready`. */
+let sessionOptions: Ort.InferenceSession.SessionOptions | null = null;
+let refineGraph: Promise<Uint8Array> | null = null;
+let refineSession: Promise<Ort.InferenceSession> | null = null;
 
 async function init(msg: InitRequest): Promise<void> {
   const started = performance.now();
   const gpu = msg.preferWebGpu && (await realGpu());
-  const script = `${msg.ortBase}${gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs"}`;
-  // Loaded at run time from the app's own route rather than bundled: ORT finds its WASM next to it.
-  const runtime = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ script)) as typeof Ort;
-  runtime.env.wasm.wasmPaths = msg.ortBase;
-  const threads = self.crossOriginIsolated
-    ? Math.max(1, Math.min(msg.threads, navigator.hardwareConcurrency || 1))
-    : 1;
-  runtime.env.wasm.numThreads = threads;
-  const options: Ort.InferenceSession.SessionOptions = {
+  const listed = await fetch(msg.graphsUrl, { credentials: "same-origin" });
+  if (!listed.ok) throw new Error(`decoder graphs: HTTP ${listed.status}`);
+  const { graphs } = (await listed.json()) as { graphs: GraphFile[] };
+  const byPart = (part: BrowserDecoderPart) => {
+    const g = graphs.find((x) => x.part === part);
+    if (!g) throw new Error(`the server lists no ${part} decoder graph`);
+    return g;
+  };
+  void forgetOtherGraphs(graphs, self.location.origin).catch(() => {});
+  // Everything downloads at once; each session starts when its bytes and the runtime are there.
+  const runtimeReady = loadRuntime(msg, gpu);
+  const prepareBytes = loadGraph(byPart("prepare"));
+  const clickBytes = loadGraph(byPart("click"));
+  refineGraph = loadGraph(byPart("refine"));
+  refineGraph.catch(() => {});
+  const runtime = await runtimeReady;
+  sessionOptions = {
     executionProviders: gpu ? ["webgpu", "wasm"] : ["wasm"],
     graphOptimizationLevel: "all",
   };
-  const models = await Promise.all(
-    BROWSER_DECODER_PARTS.map((part) => fetchModel(`${msg.modelBase}${part}`)),
-  );
-  const created: Ort.InferenceSession[] = [];
-  for (const model of models) created.push(await runtime.InferenceSession.create(model, options));
+  const prepare = await runtime.InferenceSession.create(await prepareBytes, sessionOptions);
+  mark("prepare session created");
+  const click = await runtime.InferenceSession.create(await clickBytes, sessionOptions);
+  mark("click session created");
   ort = runtime;
-  sessions = { prepare: created[0]!, click: created[1]!, refine: created[2]! };
-  // One run of each on a blank image, so the first real click does not pay for kernel setup.
+  sessions = { prepare, click };
+  // One click on a blank image, so the first real click does not pay for kernel setup.
   const blank = await prepareEmbedding(new Float32Array(EMBEDDING_SIZE), 1024, 1024);
   await run(blank, { points: [{ x: 512, y: 512, label: 1 }] });
-  await run(blank, { points: [{ x: 512, y: 512, label: 1 }], maskInput: zeroMask });
   release(blank);
-  post({ type: "ready", backend: gpu ? "webgpu" : "wasm", threads, loadMs: performance.now() - started });
+  mark("decoder warmed up");
+  post({
+    type: "ready",
+    backend: gpu ? "webgpu" : "wasm",
+    threads: runtime.env.wasm.numThreads ?? 1,
+    loadMs: performance.now() - started,
+  });
+}
+
+/**
+ * The refinement decoder (prompts with the previous mask) is created after the first mask is shown, or
+ * when a refinement needs it, whichever comes first: creating it takes a second of CPU that would
+ * otherwise stand between opening the page and the first mask. Runs in the decode chain.
+ */
+function refine(): Promise<Ort.InferenceSession> {
+  refineSession ??= (async () => {
+    if (!ort || !sessionOptions || !refineGraph) throw new Error("decoder not initialised");
+    const session = await ort.InferenceSession.create(await refineGraph, sessionOptions);
+    refineGraph = null;
+    mark("refine session created");
+    return session;
+  })();
+  return refineSession;
 }
 
 function release(e: LoadedEmbedding): void {
@@ -114,7 +211,7 @@ async function prepareEmbedding(data: Float32Array, width: number, height: numbe
   return { prepared, width, height };
 }
 
-async function fetchEmbedding(url: string): Promise<LoadedEmbedding> {
+async function fetchEmbedding(url: string, report: boolean): Promise<LoadedEmbedding> {
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: string } | null;
@@ -123,13 +220,21 @@ async function fetchEmbedding(url: string): Promise<LoadedEmbedding> {
   const dtype = response.headers.get("X-Embedding-Dtype");
   const [width, height] = (response.headers.get("X-Image-Size") ?? "").split(",").map(Number);
   if (!width || !height) throw new Error("embedding response has no X-Image-Size");
-  const bytes = await response.arrayBuffer();
-  const data = dtype === "float16" ? fromFloat16(new Uint16Array(bytes)) : new Float32Array(bytes);
+  const progress = progressOf("embedding", "image embedding", report);
+  const bytes = await readWithProgress(response, (loaded, total) => progress.bytes(loaded, total));
+  progress.bytes(bytes.byteLength, bytes.byteLength, true);
+  if (report) mark("embedding downloaded");
+  const data =
+    dtype === "float16"
+      ? fromFloat16(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2))
+      : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   if (data.length !== EMBEDDING_SIZE) {
     throw new Error(`embedding has ${data.length} values, expected ${EMBEDDING_SIZE}`);
   }
-  // The per-image half of the decoder runs in the decode chain (sessions are not re-entrant).
-  return serialised(() => prepareEmbedding(data, width, height));
+  // The per-image half of the decoder runs in the decode chain (sessions are not re-entrant), after init.
+  const prepared = await serialised(() => prepareEmbedding(data, width, height));
+  if (report) mark("embedding prepared");
+  return prepared;
 }
 
 async function load(msg: LoadRequest): Promise<void> {
@@ -139,7 +244,7 @@ async function load(msg: LoadRequest): Promise<void> {
   if (!value) {
     let pending = loading.get(msg.key);
     if (!pending) {
-      pending = fetchEmbedding(msg.url).finally(() => loading.delete(msg.key));
+      pending = fetchEmbedding(msg.url, msg.report).finally(() => loading.delete(msg.key));
       loading.set(msg.key, pending);
     }
     value = await pending;
@@ -174,7 +279,8 @@ async function run(
   const inputs: Record<string, Ort.Tensor> = { ...image.prepared };
   for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor("float32", f.data, f.dims);
   const started = performance.now();
-  const out = await sessions[model].run(inputs, [
+  const session = model === "click" ? sessions.click : await refine();
+  const out = await session.run(inputs, [
     BROWSER_DECODER_OUTPUTS.lowResMasks,
     BROWSER_DECODER_OUTPUTS.iouPredictions,
   ]);
@@ -201,6 +307,8 @@ async function decode(msg: DecodeRequest): Promise<void> {
     lowRes.buffer,
     iou.buffer,
   ]);
+  // The first mask is out: now the refinement decoder, in the chain, between decodes.
+  if (!refineSession) void serialised(refine).catch(() => {});
 }
 
 // Decodes run strictly one after another (ORT sessions are not re-entrant) and after init; embedding
@@ -230,7 +338,8 @@ self.onmessage = (event: MessageEvent<DecoderRequest>) => {
   }
   const afterInit = initialised ?? Promise.reject(new Error("decoder not initialised"));
   if (msg.type === "load") {
-    afterInit.then(() => load(msg)).catch((error: unknown) => fail(msg, error));
+    // The download starts now, alongside the decoder's; its prepare step waits for init.
+    (initialised ? load(msg) : afterInit).catch((error: unknown) => fail(msg, error));
     return;
   }
   serialised(() => afterInit.then(() => decode(msg))).catch((error: unknown) => fail(msg, error));

@@ -1,10 +1,18 @@
 /** Messages between the annotation page and its decoder Web Worker. */
-import type { BoxPrompt, PointPrompt } from "@sas/sam";
+import type { BoxPrompt, BrowserDecoderPart, PointPrompt } from "@sas/sam";
+
+/** One decoder graph as the server lists it (`GET /api/models/:id/decoder`): named by its bytes' sha256. */
+export interface GraphFile {
+  part: BrowserDecoderPart;
+  url: string;
+  sha256: string;
+  bytes: number;
+}
 
 export interface InitRequest {
   type: "init";
-  /** Prefix of the decoder graphs (prepare / click / refine) for the project's model version. */
-  modelBase: string;
+  /** The model version's graph list (`GET /api/models/:id/decoder`). */
+  graphsUrl: string;
   /** Where the app serves onnxruntime-web's scripts and WASM (no CDN). */
   ortBase: string;
   threads: number;
@@ -18,6 +26,8 @@ export interface LoadRequest {
   /** Cache key: the image id. */
   key: string;
   url: string;
+  /** Report download progress (the image on screen; a prefetch stays quiet). */
+  report: boolean;
 }
 
 export interface DecodeRequest {
@@ -61,6 +71,31 @@ export interface DecodedResponse {
   runMs: number;
 }
 
+/** Something the page waits for while opening: a file downloading (or read from the browser's cache). */
+export interface LoadItem {
+  id: string;
+  /** What it is, for people: "decoder runtime", "click decoder", "image embedding"… */
+  label: string;
+  loadedBytes: number;
+  /** 0 while unknown. */
+  totalBytes: number;
+  done: boolean;
+  /** Read from the browser's cache, not the network. */
+  cached: boolean;
+}
+
+export interface ProgressResponse {
+  type: "progress";
+  item: LoadItem;
+}
+
+/** A step of opening finished, at `epochMs` (performance.timeOrigin + now(), comparable across threads). */
+export interface MarkResponse {
+  type: "mark";
+  step: string;
+  epochMs: number;
+}
+
 export interface ErrorResponse {
   type: "error";
   /** The request that failed; absent for init. */
@@ -68,4 +103,10 @@ export interface ErrorResponse {
   message: string;
 }
 
-export type DecoderResponse = ReadyResponse | LoadedResponse | DecodedResponse | ErrorResponse;
+export type DecoderResponse =
+  | ReadyResponse
+  | LoadedResponse
+  | DecodedResponse
+  | ProgressResponse
+  | MarkResponse
+  | ErrorResponse;
