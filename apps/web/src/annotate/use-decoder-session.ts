@@ -2,11 +2,14 @@
 
 /**
  * The decoder side of the annotation screen: the shared decoder worker for the project's model version,
- * this image's embedding, and the next image leased ahead with its embedding prefetched.
+ * this image's embedding, what is still loading (for the progress bar), and the next image leased ahead
+ * with its embedding prefetched.
  */
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { useTRPC } from "../trpc/client";
+import type { LoadItem, ReadyResponse } from "./decoder/protocol";
+import { markOpen } from "./perf";
 import { decoderFor } from "./services";
 
 export function useDecoderSession(args: {
@@ -17,9 +20,11 @@ export function useDecoderSession(args: {
 }) {
   const { imageId, modelVersionId, projectId, onError } = args;
   const trpc = useTRPC();
-  const [decoderState, setDecoderState] = useState<string>("loading decoder…");
+  const [decoderInfo, setDecoderInfo] = useState<ReadyResponse | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
   const [embeddingReady, setEmbeddingReady] = useState(false);
   const [nextImageId, setNextImageId] = useState<string | null>(null);
+  const [loading, setLoading] = useState<readonly LoadItem[]>([]);
   const decoder = useMemo(
     () => (modelVersionId && typeof window !== "undefined" ? decoderFor(modelVersionId) : null),
     [modelVersionId],
@@ -28,17 +33,21 @@ export function useDecoderSession(args: {
   useEffect(() => {
     if (!decoder) return;
     let live = true;
+    setLoading([...decoder.loading.values()]);
+    const off = decoder.onProgress((items) => live && setLoading(items));
     decoder.ready.then(
       (info) => {
         window.__sasDecoderInfo = info;
         window.__sasDecoderCounts = decoder.counts;
-        if (live)
-          setDecoderState(`${info.backend}${info.backend === "wasm" ? ` · ${info.threads} threads` : ""}`);
+        // The worker's steps, on this page's clock (ms since navigation), for bench:open.
+        for (const m of decoder.marks) markOpen(m.step, m.epochMs - performance.timeOrigin);
+        if (live) setDecoderInfo(info);
       },
-      (error: Error) => live && setDecoderState(`decoder failed: ${error.message}`),
+      (error: Error) => live && setFailed(error.message),
     );
     return () => {
       live = false;
+      off();
     };
   }, [decoder]);
 
@@ -48,7 +57,10 @@ export function useDecoderSession(args: {
     let live = true;
     setEmbeddingReady(false);
     decoder.load(imageId, `/api/images/${imageId}/embedding`).then(
-      () => live && setEmbeddingReady(true),
+      () => {
+        for (const m of decoder.marks) markOpen(m.step, m.epochMs - performance.timeOrigin);
+        if (live) setEmbeddingReady(true);
+      },
       (error: Error) => live && onError(`The image's embedding could not be loaded: ${error.message}`),
     );
     return () => {
@@ -66,7 +78,8 @@ export function useDecoderSession(args: {
       (next) => {
         if (!live) return;
         setNextImageId(next?.imageId ?? null);
-        if (next) void decoder.load(next.imageId, `/api/images/${next.imageId}/embedding`).catch(() => {});
+        if (next)
+          void decoder.load(next.imageId, `/api/images/${next.imageId}/embedding`, false).catch(() => {});
       },
       () => {},
     );
@@ -75,5 +88,20 @@ export function useDecoderSession(args: {
     };
   }, [projectId, imageId, decoder]);
 
-  return { decoder, decoderState, embeddingReady, nextImageId, leaseNext };
+  const decoderState = failed
+    ? `decoder failed: ${failed}`
+    : decoderInfo
+      ? `${decoderInfo.backend}${decoderInfo.backend === "wasm" ? ` · ${decoderInfo.threads} threads` : ""}`
+      : "loading decoder…";
+  return {
+    decoder,
+    decoderInfo,
+    decoderState,
+    failed,
+    /** Files of the decoder and of this image still loading or loaded, for the progress bar. */
+    loading: loading.filter((i) => i.id !== "embedding" || !embeddingReady),
+    embeddingReady,
+    nextImageId,
+    leaseNext,
+  };
 }

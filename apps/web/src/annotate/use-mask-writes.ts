@@ -12,6 +12,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "../trpc/client";
 import type { OutboxOp } from "./outbox";
+import type { OutboxInputs, OutboxKind } from "./payloads";
 import { onOutboxAck, onOutboxChange, sharedOutbox } from "./services";
 
 export type SavedMask = RouterOutputs["annotate"]["image"]["masks"][number];
@@ -75,8 +76,9 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
     }
   }, [masks]);
 
+  /** Queues one write; its input is the receiving procedure's input type (see OutboxInputs). */
   const enqueue = useCallback(
-    (kind: OutboxOp["kind"], maskId: string, input: Record<string, unknown>) => {
+    <K extends OutboxKind>(kind: K, maskId: string, input: OutboxInputs[K]) => {
       outbox?.enqueue({ key: crypto.randomUUID(), kind, maskId, imageId, input });
     },
     [outbox, imageId],
@@ -84,7 +86,7 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
 
   /** Sends a change made at the version this page last knew, and expects the next one. */
   const atVersion = useCallback(
-    (kind: OutboxOp["kind"], maskId: string, input: (version: number) => Record<string, unknown>) => {
+    <K extends OutboxKind>(kind: K, maskId: string, input: (version: number) => OutboxInputs[K]) => {
       const version = versions.current.get(maskId) ?? 1;
       versions.current.set(maskId, version + 1);
       enqueue(kind, maskId, input(version));
@@ -155,3 +157,5 @@ export function useMaskWrites(imageId: string, masks: readonly SavedMask[] | und
 
   return { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, acceptProposal, shown };
 }
+
+export type MaskWrites = ReturnType<typeof useMaskWrites>;

@@ -2,101 +2,51 @@
 
 /**
  * The assisted-manual annotation screen: SAM prompts decoded in the browser, brush and eraser, undo/redo,
- * accept with timing, and every write through the persistent outbox so no work is lost.
+ * accept with timing, and every write through the persistent outbox so no work is lost. The work lives in
+ * hooks, one per concern: the decoder session (use-decoder-session), the pointer and look-ahead
+ * (use-prompt-pointer), the draft and its history (use-draft), saving (use-saving over use-mask-writes,
+ * payloads built by payloads.ts) and the drawn overlays (use-mask-overlays). This file wires them together
+ * and lays out the screen.
  */
-import { encodeMask } from "@sas/sa1b";
-import type { BoxPrompt, PointPrompt } from "@sas/sam";
 import { lowResContentSize } from "@sas/sam";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC } from "../trpc/client";
-import { type ActivityKind, finishActivity, recordActivity } from "./activity";
-import type { CanvasPointerEvent, CanvasViewHandle } from "./canvas-view";
-import { coverageOf, formatCoverage, paintUncovered } from "./coverage";
+import type { CanvasViewHandle } from "./canvas-view";
+import { formatCoverage } from "./coverage";
 import { cutoutPng, downloadBlob } from "./cutout";
-import { SupersededError } from "./decoder/decoder-client";
-import {
-  type BrushStroke,
-  chosenLogits,
-  type Draft,
-  decodedFor,
-  draftPrompt,
-  draftStorageKey,
-  emptyDraft,
-  emptyHistory,
-  type History,
-  hasPrompt,
-  isEmptyDraft,
-  likelyLabel,
-  offersChoices,
-  parseDraft,
-  popRedo,
-  popUndo,
-  pushHistory,
-  serializeDraft,
-  withCandidate,
-  withDecoded,
-} from "./draft";
+import { isEmptyDraft, offersChoices, withCandidate } from "./draft";
 import { HelpOverlay } from "./help-overlay";
+import { LoadingProgress } from "./loading-progress";
 import { MaskList } from "./mask-list";
-import {
-  autoMaskColor,
-  colorForMask,
-  finalMask,
-  maskColor,
-  paintLowRes,
-  paintMask,
-  paintOverlay,
-} from "./mask-paint";
-import { type PerfSample, recordPerf } from "./perf";
-import { lookAheadAllowed } from "./services";
-import { SHORTCUTS, type ShortcutAction, shortcutFor } from "./shortcuts";
+import { autoMaskColor, maskColor } from "./mask-paint";
+import { formatIou } from "./payloads";
+import { markOpen } from "./perf";
+import { SHORTCUTS, type ShortcutAction } from "./shortcuts";
 import { useDecoderSession } from "./use-decoder-session";
-import { type SavedMask, useMaskWrites } from "./use-mask-writes";
+import { useDraft } from "./use-draft";
+import { prefetchImage, useLoadedImage } from "./use-loaded-image";
+import { useMaskOverlays } from "./use-mask-overlays";
+import { useMaskWrites } from "./use-mask-writes";
+import { useBrowserOnline } from "./use-online";
+import { type Tool, usePromptPointer } from "./use-prompt-pointer";
+import { useSaving } from "./use-saving";
+import { useShortcutKeys } from "./use-shortcut-keys";
 import { WorkflowBar } from "./workflow-bar";
 
 const rgbCss = ([r, g, b]: readonly [number, number, number]) => `rgb(${r},${g},${b})`;
 
 const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasView), { ssr: false });
 
-type Tool = "prompt" | "brush" | "eraser";
-
-/** The payload of an accepted mask, kept in history so undo/redo can delete and re-create it. */
-interface AcceptedMask {
-  id: string;
-  input: Record<string, unknown>;
-}
-type Entry = AcceptedMask | SavedMask;
-
-/** The cursor resting this long (ms) after a prompt starts decoding a click there. */
-const REST_MS = 30;
-
-/** A drag shorter than this (screen pixels) is a click, not a box. */
-const DRAG_THRESHOLD_PX = 5;
-
-function useLoadedImage(src: string | null) {
-  const [img, setImg] = useState<HTMLImageElement | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!src) return;
-    const el = new window.Image();
-    el.onload = () => setImg(el);
-    el.onerror = () => setError("the image could not be displayed by this browser");
-    el.src = src;
-    return () => {
-      el.onload = null;
-      el.onerror = null;
-    };
-  }, [src]);
-  return { img, error };
-}
+const TOOL_NAMES: Record<Tool, string> = { prompt: "SAM (P)", brush: "Brush (B)", eraser: "Eraser (E)" };
 
 export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
+  const queryClient = useQueryClient();
   const data = useQuery({ ...trpc.annotate.image.queryOptions({ imageId }), staleTime: 30_000 });
   const me = useQuery(trpc.me.get.queryOptions());
   const ws = data.data;
@@ -105,511 +55,104 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
   const { img, error: imageError } = useLoadedImage(ws ? `/api/images/${imageId}/file` : null);
 
   const canvas = useRef<CanvasViewHandle>(null);
-  const draftCanvas = useMemo(() => {
-    if (typeof document === "undefined") return null;
-    const c = document.createElement("canvas");
-    c.width = 256;
-    c.height = 256;
-    return c;
-  }, []);
-  const draftPixels = useMemo(() => (draftCanvas ? new ImageData(256, 256) : null), [draftCanvas]);
-
-  const [draft, setDraftState] = useState<Draft>(emptyDraft);
-  const draftRef = useRef(draft);
-  const [history, setHistory] = useState<History<Entry>>(emptyHistory);
-  const historyRef = useRef(history);
-  historyRef.current = history;
   const [tool, setTool] = useState<Tool>("prompt");
   const [brushRadius, setBrushRadius] = useState(12);
   const [hoverEnabled, setHoverEnabled] = useState(true);
-  const [liveStroke, setLiveStroke] = useState<BrushStroke | null>(null);
-  const [dragBox, setDragBox] = useState<BoxPrompt | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const [showUncovered, setShowUncovered] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   // Every delete asks first (the list's button and the Del key): the mask waiting for that answer.
   const [confirmingDelete, setConfirmingDelete] = useState<string | null>(null);
-  const pointerDown = useRef<{
-    x: number;
-    y: number;
-    screenScale: number;
-    time: number;
-    label: 0 | 1;
-    /** A plain left press may become a box drag. */
-    mayDrag: boolean;
-    atPress: PerfSample["atPress"];
-  } | null>(null);
-  const lookAheadOn = useMemo(() => typeof window !== "undefined" && lookAheadAllowed(), []);
-  const restTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  const { decoder, decoderState, embeddingReady, nextImageId, leaseNext } = useDecoderSession({
+  const session = useDecoderSession({
     imageId,
     modelVersionId: ws?.modelVersionId ?? null,
     projectId: ws?.image.projectId ?? null,
     onError: setMessage,
   });
-  const { outbox, ops, live, versions, enqueue, changeStatus, review, relabel, acceptProposal, shown } =
-    useMaskWrites(imageId, ws?.masks);
-
-  // --- painting -------------------------------------------------------------------------------------
-
-  const paintDraft = useCallback(
-    (logits: Float32Array | null, hover = false) => {
-      if (!draftCanvas || !draftPixels) return;
-      if (logits) paintLowRes(draftPixels, logits, width, height, hover ? [250, 204, 21] : undefined, 255);
-      else draftPixels.data.fill(0);
-      draftCanvas.getContext("2d")?.putImageData(draftPixels, 0, 0);
-      canvas.current?.redrawDraft();
-    },
-    [draftCanvas, draftPixels, width, height],
-  );
-
-  // Storing a draft serialises its logits (a few ms): done once per burst of changes, after painting.
-  const unsaved = useRef<{ imageId: string; draft: Draft } | null>(null);
-  const persistSoon = useCallback(
-    (draft: Draft) => {
-      const scheduled = unsaved.current !== null;
-      unsaved.current = { imageId, draft };
-      if (scheduled) return;
-      setTimeout(() => {
-        const pending = unsaved.current;
-        unsaved.current = null;
-        if (!pending) return;
-        try {
-          const key = draftStorageKey(pending.imageId);
-          if (isEmptyDraft(pending.draft) && pending.draft.label === "") localStorage.removeItem(key);
-          else localStorage.setItem(key, serializeDraft(pending.draft));
-        } catch {
-          setMessage("This browser's storage is full: the unfinished mask would not survive a reload.");
-        }
-      }, 0);
-    },
-    [imageId],
-  );
-
-  /** The draft becomes `next`: painted (unless the caller already did), shown, and stored for reloads. */
-  const setDraft = useCallback(
-    (next: Draft, alreadyPainted = false) => {
-      draftRef.current = next;
-      setDraftState(next);
-      if (!alreadyPainted) paintDraft(chosenLogits(next));
-      persistSoon(next);
-    },
-    [paintDraft, persistSoon],
-  );
-
-  // A half-made mask comes back after a reload.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: restore once per image, when it can be painted
-  useEffect(() => {
-    if (!img) return;
-    const restored = parseDraft(localStorage.getItem(draftStorageKey(imageId)));
-    draftRef.current = restored ?? emptyDraft();
-    setDraftState(draftRef.current);
-    setHistory(emptyHistory());
-    requestAnimationFrame(() => paintDraft(chosenLogits(draftRef.current)));
-    if (restored) setMessage("Restored the mask you were making.");
-  }, [img, imageId]);
-
-  const overlay = useMemo(() => {
-    if (!ws || typeof document === "undefined") return null;
-    const data = paintOverlay(
-      shown.map((s, i) => ({
-        rle: s.rle,
-        color: colorForMask(s.source, i),
-        highlighted: s.id === selected,
-        proposed: s.proposed,
-      })),
-      width,
-      height,
-    );
-    const c = document.createElement("canvas");
-    c.width = data.width;
-    c.height = data.height;
-    c.getContext("2d")?.putImageData(data, 0, 0);
-    return c;
-  }, [shown, selected, ws, width, height]);
-
-  // Coverage changes only when masks come, go or change pixels, not on every outbox tick or selection.
-  const maskSetKey = shown.map((s) => `${s.id}:${s.mask?.version ?? 0}`).join(",");
-  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed per mask set (maskSetKey), not per render
-  const coverage = useMemo(
-    () =>
-      coverageOf(
-        shown.map((s) => s.rle),
-        width,
-        height,
-      ),
-    [maskSetKey, width, height],
-  );
-  const uncoveredCanvas = useMemo(() => {
-    if (!showUncovered || !ws || typeof document === "undefined") return null;
-    const data = paintUncovered(coverage.union, width, height);
-    const c = document.createElement("canvas");
-    c.width = data.width;
-    c.height = data.height;
-    c.getContext("2d")?.putImageData(data, 0, 0);
-    return c;
-  }, [showUncovered, coverage, ws, width, height]);
-
-  // The saved mask a reviewer is correcting, shown until SAM prompts replace it.
-  const correctingRle = draft.correcting?.rle ?? null;
-  const baseCanvas = useMemo(() => {
-    if (!correctingRle || typeof document === "undefined") return null;
-    const data = paintMask(correctingRle);
-    const c = document.createElement("canvas");
-    c.width = data.width;
-    c.height = data.height;
-    c.getContext("2d")?.putImageData(data, 0, 0);
-    return c;
-  }, [correctingRle]);
-
-  // --- prompts ----------------------------------------------------------------------------------------
-
-  const commitDraftChange = useCallback(
-    (before: Draft, after: Draft, alreadyPainted = false) => {
-      setHistory((h) => pushHistory(h, { kind: "draft", before, after }));
-      setDraft(after, alreadyPainted);
-    },
-    [setDraft],
-  );
-
-  const decodePrompt = useCallback(
-    async (
-      points: PointPrompt[],
-      box: BoxPrompt | null,
-      kind: ActivityKind,
-      eventTime: number,
-      atPress?: PerfSample["atPress"],
-    ) => {
-      if (!decoder || !embeddingReady) {
-        setMessage("The model is still loading; try again in a moment.");
-        return;
-      }
-      const before = draftRef.current;
-      const prompt = draftPrompt(before, points, box);
-      try {
-        const out = await decoder.decode(imageId, prompt);
-        const current = draftRef.current;
-        const after = withDecoded(
-          { ...current, activity: recordActivity(current.activity, kind, Date.now()) },
-          points,
-          box,
-          decodedFor(out.lowRes, out.iou, prompt),
-        );
-        paintDraft(chosenLogits(after));
-        recordPerf({
-          kind: kind === "boxes" ? "box" : "click",
-          eventToPaintMs: performance.now() - eventTime,
-          decodeMs: out.decodeMs,
-          runMs: out.runMs,
-          ...(atPress ? { atPress } : {}),
-        });
-        commitDraftChange(before, after, true);
-      } catch (error) {
-        if (!(error instanceof SupersededError)) setMessage(`Decoding failed: ${(error as Error).message}`);
-      }
-    },
-    [decoder, embeddingReady, imageId, paintDraft, commitDraftChange],
-  );
-
-  /**
-   * The click the cursor is resting on, decoded ahead so that clicking there shows its mask at once:
-   * before the first prompt that is the hover preview (painted when hover is on); after it the next click
-   * (not painted), with the label it most likely gets, then with the other one while the cursor stays.
-   * The latest position wins; nothing queues up.
-   */
-  const restingAt = useRef<{ x: number; y: number } | null>(null);
-  const lookAheadAt = useCallback(
-    (x: number, y: number, eventTime: number) => {
-      if (!decoder || !embeddingReady) return;
-      const d = draftRef.current;
-      const preview = isEmptyDraft(d) && hoverEnabled;
-      if (!preview && !lookAheadOn) return;
-      const at = { x, y };
-      restingAt.current = at;
-      const first = isEmptyDraft(d) ? 1 : likelyLabel(d, x, y, width, height);
-      const promptFor = (label: 0 | 1) => draftPrompt(d, [...d.points, { x, y, label }], d.box);
-      const prompt = promptFor(first);
-      decoder.lookAhead(imageId, prompt).then(
-        (out) => {
-          if (!preview) {
-            if (restingAt.current === at && draftRef.current === d && !isEmptyDraft(d))
-              decoder.lookAhead(imageId, promptFor(first === 1 ? 0 : 1)).catch(() => {});
-            return;
-          }
-          if (!isEmptyDraft(draftRef.current)) return;
-          const decoded = decodedFor(out.lowRes, out.iou, prompt);
-          const k = withDecoded(emptyDraft(), [], null, decoded).candidate;
-          paintDraft(decoded.lowRes.subarray(k * 65536, (k + 1) * 65536), true);
-          recordPerf({
-            kind: "hover",
-            eventToPaintMs: performance.now() - eventTime,
-            decodeMs: out.decodeMs,
-            runMs: out.runMs,
-          });
-        },
-        () => {},
-      );
-    },
-    [decoder, embeddingReady, hoverEnabled, lookAheadOn, imageId, paintDraft, width, height],
-  );
-
-  /** The cursor moved, left or pressed: no look-ahead waits for it any more. */
-  const stopResting = () => {
-    if (restTimer.current) clearTimeout(restTimer.current);
-    restTimer.current = null;
-    restingAt.current = null;
-  };
-
-  const inImage = (p: { x: number; y: number }) => p.x >= 0 && p.y >= 0 && p.x < width && p.y < height;
-
-  const onPointerDown = (e: CanvasPointerEvent) => {
-    if (tool !== "prompt") {
-      if (e.button !== 0) return;
-      setLiveStroke({ mode: tool === "brush" ? "paint" : "erase", radius: brushRadius, points: [e.x, e.y] });
-      return;
-    }
-    if (e.button !== 0 && e.button !== 2) return;
-    stopResting();
-    const screen = canvas.current?.toScreen({ x: 1, y: 0 });
-    const origin = canvas.current?.toScreen({ x: 0, y: 0 });
-    const screenScale = screen && origin ? screen.x - origin.x : 1;
-    const label = e.button === 2 || e.altKey ? 0 : 1;
-    const d = draftRef.current;
-    const prompt = draftPrompt(d, [...d.points, { x: e.x, y: e.y, label }], d.box);
-    const ready = decoder && embeddingReady && inImage(e);
-    pointerDown.current = {
-      x: e.x,
-      y: e.y,
-      screenScale,
-      time: e.timeStamp,
-      label,
-      mayDrag: label === 1,
-      atPress: ready ? decoder.stateOf(imageId, prompt) : "none",
-    };
-    // The click's decode starts at the press (a drag turns it into a box prompt instead).
-    if (ready) decoder.lookAhead(imageId, prompt).catch(() => {});
-  };
-
-  const onPointerMove = (e: CanvasPointerEvent) => {
-    if (liveStroke) {
-      setLiveStroke({ ...liveStroke, points: [...liveStroke.points, e.x, e.y] });
-      return;
-    }
-    const down = pointerDown.current;
-    if (down) {
-      const dist = Math.hypot(e.x - down.x, e.y - down.y) * down.screenScale;
-      if (down.mayDrag && dist >= DRAG_THRESHOLD_PX) setDragBox({ x0: down.x, y0: down.y, x1: e.x, y1: e.y });
-      return;
-    }
-    stopResting();
-    if (tool !== "prompt" || !inImage(e)) return;
-    // the hover preview follows the cursor; the invisible look-ahead waits for it to rest
-    if (isEmptyDraft(draftRef.current) && hoverEnabled) lookAheadAt(e.x, e.y, e.timeStamp);
-    else restTimer.current = setTimeout(() => lookAheadAt(e.x, e.y, e.timeStamp), REST_MS);
-  };
-
-  const clamp = (b: BoxPrompt): BoxPrompt => ({
-    x0: Math.max(0, Math.min(width, Math.min(b.x0, b.x1))),
-    y0: Math.max(0, Math.min(height, Math.min(b.y0, b.y1))),
-    x1: Math.max(0, Math.min(width, Math.max(b.x0, b.x1))),
-    y1: Math.max(0, Math.min(height, Math.max(b.y0, b.y1))),
+  const { decoder, embeddingReady, nextImageId, leaseNext } = session;
+  const writes = useMaskWrites(imageId, ws?.masks);
+  const { outbox, ops, live, changeStatus, review, relabel, acceptProposal, shown } = writes;
+  const redraw = useCallback(() => canvas.current?.redrawDraft(), []);
+  const draftApi = useDraft({
+    imageId,
+    width,
+    height,
+    imageShown: !!img,
+    redraw,
+    changeStatus,
+    onMessage: setMessage,
+  });
+  const { draft, draftRef, draftCanvas, history, setDraft, commitDraftChange, undo, redo, clearDraft } =
+    draftApi;
+  const pointer = usePromptPointer({
+    imageId,
+    width,
+    height,
+    tool,
+    brushRadius,
+    hoverEnabled,
+    decoder,
+    embeddingReady,
+    canvas,
+    draft: draftApi,
+    onMessage: setMessage,
+  });
+  const saving = useSaving({
+    imageId,
+    width,
+    height,
+    masks: ws?.masks,
+    draft: draftApi,
+    writes,
+    onMessage: setMessage,
+  });
+  const { accept } = saving;
+  const { overlay, coverage, uncovered, base } = useMaskOverlays({
+    shown,
+    selected,
+    width,
+    height,
+    active: !!ws,
+    showUncovered,
+    correctingRle: draft.correcting?.rle ?? null,
   });
 
-  const onPointerUp = (e: CanvasPointerEvent) => {
-    if (liveStroke) {
-      const stroke = liveStroke;
-      setLiveStroke(null);
-      const before = draftRef.current;
-      commitDraftChange(before, {
-        ...before,
-        strokes: [...before.strokes, stroke],
-        activity: recordActivity(before.activity, "brushStrokes", Date.now()),
-      });
-      return;
-    }
-    if (tool !== "prompt") return;
-    const down = pointerDown.current;
-    pointerDown.current = null;
-    if (!down) return;
-    const d = draftRef.current;
-    if (dragBox) {
-      setDragBox(null);
-      const box = clamp(dragBox);
-      if (box.x1 - box.x0 >= 1 && box.y1 - box.y0 >= 1)
-        void decodePrompt(d.points, box, "boxes", e.timeStamp);
-      return;
-    }
-    // where it was pressed: the decode that started then answers it
-    if (inImage(down))
-      void decodePrompt(
-        [...d.points, { x: down.x, y: down.y, label: down.label }],
-        d.box,
-        "clicks",
-        down.time,
-        down.atPress,
-      );
-  };
+  const decoderReady = session.decoderInfo !== null;
+  const ready = embeddingReady && decoderReady && !!img;
+  useEffect(() => {
+    if (ws) markOpen("page data");
+    if (img) markOpen("image shown");
+    if (decoderReady) markOpen("decoder ready");
+    if (embeddingReady) markOpen("embedding ready");
+  }, [ws, img, decoderReady, embeddingReady]);
 
-  const onPointerLeave = () => {
-    stopResting();
-    decoder?.cancelLookAhead();
-    if (isEmptyDraft(draftRef.current)) paintDraft(null);
-  };
-
-  // --- accept, undo, redo, delete --------------------------------------------------------------------
-
-  const accept = useCallback(() => {
-    const d = draftRef.current;
-    if (isEmptyDraft(d)) return;
-    const { mask, stabilityScore } = finalMask(
-      chosenLogits(d),
-      d.strokes,
-      width,
-      height,
-      new OffscreenCanvas(width, height),
-      d.correcting?.rle ?? null,
-    );
-    const rle = encodeMask(mask);
-    if (!mask.data.some((v) => v)) {
-      setMessage("The mask is empty; nothing to save.");
-      return;
-    }
-    if (d.correcting?.mode === "edit") {
-      // An annotator's fix of an automatic proposal: new pixels (with the time spent), then accepted.
-      const { maskId } = d.correcting;
-      const version = versions.current.get(maskId) ?? d.correcting.version;
-      const fixTiming = finishActivity(d.activity, Date.now());
-      versions.current.set(maskId, version + 2);
-      enqueue("update", maskId, {
-        id: maskId,
-        version,
-        rle,
-        ...(d.label.trim() ? { label: d.label.trim() } : {}),
-        timing: {
-          ...fixTiming,
-          startedAt: fixTiming.startedAt.toISOString(),
-          finishedAt: fixTiming.finishedAt.toISOString(),
-        },
-      });
-      enqueue("accept", maskId, { id: maskId, version: version + 1 });
-      setDraft(emptyDraft());
-      setMessage("Fixed and accepted.");
-      return;
-    }
-    if (d.correcting) {
-      const { maskId } = d.correcting;
-      const version = versions.current.get(maskId) ?? d.correcting.version;
-      versions.current.set(maskId, version + 1);
-      enqueue("review", maskId, { maskId, version, decision: "corrected", rle });
-      setDraft(emptyDraft());
-      setMessage("Correction saved: the original is kept with the review.");
-      return;
-    }
-    const timing = finishActivity(d.activity, Date.now());
-    const id = crypto.randomUUID();
-    const prompts = [
-      ...d.points.map((p) => ({ type: "point" as const, ...p })),
-      ...(d.box ? [{ type: "box" as const, ...d.box }] : []),
-      ...d.strokes.map((s) => ({
-        type: "brush" as const,
-        mode: s.mode,
-        radius: s.radius,
-        points: Array.from({ length: s.points.length / 2 }, (_, i) => [
-          s.points[2 * i]!,
-          s.points[2 * i + 1]!,
-        ]),
-      })),
-    ];
-    const input = {
-      id,
-      imageId,
-      rle,
-      predictedIou: hasPrompt(d) && d.decoded ? d.decoded.iou[d.candidate]! : null,
-      stabilityScore,
-      pointCoords: d.points.map((p) => [p.x, p.y]),
-      prompts,
-      label: d.label.trim(),
-      timing: {
-        ...timing,
-        startedAt: timing.startedAt.toISOString(),
-        finishedAt: timing.finishedAt.toISOString(),
-      },
-    };
-    versions.current.set(id, 1);
-    enqueue("save", id, input);
-    setHistory((h) => pushHistory(h, { kind: "accept", before: d, mask: { id, input } }));
-    setDraft(emptyDraft());
-    setMessage(null);
-  }, [width, height, imageId, enqueue, setDraft, versions]);
-
-  const undo = useCallback(() => {
-    const popped = popUndo(historyRef.current);
-    if (!popped) return;
-    setHistory(popped.history);
-    const { entry } = popped;
-    // Undo restores prompts and pixels, not the clock: time and counts (this undo included) carry on.
-    if (entry.kind === "draft") {
-      setDraft({ ...entry.before, activity: recordActivity(draftRef.current.activity, "undos", Date.now()) });
-    } else if (entry.kind === "accept") {
-      changeStatus("delete", entry.mask.id);
-      setDraft({ ...entry.before, activity: recordActivity(entry.before.activity, "undos", Date.now()) });
-    } else {
-      changeStatus("restore", entry.mask.id);
-    }
-  }, [setDraft, changeStatus]);
-
-  const redo = useCallback(() => {
-    const popped = popRedo(historyRef.current);
-    if (!popped) return;
-    setHistory(popped.history);
-    const { entry } = popped;
-    // Time and effort only grow: the redone snapshot keeps the counts made since.
-    if (entry.kind === "draft")
-      setDraft({ ...entry.after, activity: recordActivity(draftRef.current.activity, "other", Date.now()) });
-    else if (entry.kind === "accept") {
-      changeStatus("restore", entry.mask.id);
-      setDraft(emptyDraft());
-    } else changeStatus("delete", entry.mask.id);
-  }, [setDraft, changeStatus]);
+  // The next image opens without a wait: its data, its picture and its route are fetched now.
+  useEffect(() => {
+    if (!nextImageId) return;
+    void queryClient.prefetchQuery({
+      ...trpc.annotate.image.queryOptions({ imageId: nextImageId }),
+      staleTime: 30_000,
+    });
+    prefetchImage(`/api/images/${nextImageId}/file`);
+    router.prefetch(`/annotate/${nextImageId}`);
+  }, [nextImageId, queryClient, trpc, router]);
 
   const deleteMask = useCallback(
     (id: string) => {
-      const mask = ws?.masks.find((m) => m.id === id);
-      changeStatus("delete", id);
-      if (mask) setHistory((h) => pushHistory(h, { kind: "delete", mask }));
-      else setHistory((h) => pushHistory(h, { kind: "delete", mask: { id, input: {} } }));
-      if (selected === id) setSelected(null);
+      saving.deleteMask(id);
+      setSelected((s) => (s === id ? null : s));
     },
-    [ws?.masks, changeStatus, selected],
+    [saving.deleteMask],
   );
-
   const startCorrection = useCallback(
     (maskId: string, mode: "review" | "edit" = "review") => {
-      const mask = ws?.masks.find((m) => m.id === maskId);
-      if (!mask) return;
-      const before = draftRef.current;
-      commitDraftChange(before, {
-        ...emptyDraft(),
-        label: mask.label,
-        correcting: { maskId, version: versions.current.get(maskId) ?? mask.version, rle: mask.rle, mode },
-      });
+      saving.startCorrection(maskId, mode);
       setSelected(null);
-      setMessage(
-        mode === "edit"
-          ? "Fixing: change it with the brush and eraser (or new SAM prompts), then accept."
-          : "Correcting: fix it with the brush and eraser (or new SAM prompts), then accept.",
-      );
     },
-    [ws?.masks, commitDraftChange, versions],
+    [saving.startCorrection],
   );
-
-  const clearDraft = useCallback(() => {
-    const before = draftRef.current;
-    if (isEmptyDraft(before)) return;
-    commitDraftChange(before, { ...emptyDraft(), activity: before.activity });
-  }, [commitDraftChange]);
 
   const cutout = useCallback(
     async (id: string) => {
@@ -645,15 +188,13 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
     };
   }, []);
 
-  // --- keyboard ----------------------------------------------------------------------------------------
-
-  useEffect(() => {
+  const actions = useMemo((): Record<ShortcutAction, () => void> => {
     const chooseCandidate = (k: number) => {
       const before = draftRef.current;
       const after = withCandidate(before, k);
       if (after !== before) commitDraftChange(before, after);
     };
-    const actions: Record<ShortcutAction, () => void> = {
+    return {
       undo,
       redo,
       accept,
@@ -680,24 +221,10 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       panDown: () => canvas.current?.panBy(0, -60),
       help: () => setHelp((v) => !v),
     };
-    const onKey = (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (
-        target &&
-        (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable)
-      ) {
-        // Typing a label: Enter still accepts; every other key is text.
-        if (e.key === "Enter" && target.dataset.draftLabel !== undefined) accept();
-        return;
-      }
-      const action = shortcutFor(e);
-      if (!action) return;
-      e.preventDefault();
-      actions[action]();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [accept, undo, redo, clearDraft, commitDraftChange, goNext, selected, cutout]);
+  }, [accept, undo, redo, clearDraft, commitDraftChange, goNext, selected, cutout, draftRef]);
+  useShortcutKeys(actions, accept);
+  const closeHelp = useCallback(() => setHelp(false), []);
+  const browserOnline = useBrowserOnline();
 
   // --- render ------------------------------------------------------------------------------------------
 
@@ -711,7 +238,21 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
       </p>
     );
   }
-  if (!ws || !draftCanvas) return <p className="lead">Loading…</p>;
+  const loading = (
+    <LoadingProgress items={session.loading} what={ws ? "Preparing the decoder…" : "Opening the image…"} />
+  );
+  // Never a blank page: the screen's frame stays while the image's data comes.
+  if (!ws || !draftCanvas)
+    return (
+      <div className="annotate" data-testid="annotate-workspace" data-embedding-ready="no" data-ready="no">
+        <header className="annotate-bar">
+          <span className="muted">Opening image…</span>
+        </header>
+        <div className="annotate-main">
+          <div className="annotate-canvas">{loading}</div>
+        </div>
+      </div>
+    );
   if (!ws.modelVersionId) return <p className="error">This project has no active model version.</p>;
 
   const failing = ops.find((o) => o.error);
@@ -725,30 +266,44 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
         : `Saving ${ops.length}…`;
   const content = lowResContentSize(width, height);
   const choices = offersChoices(draft.decoded);
+  const online = live.status === "pending" && browserOnline;
+  // Which runtime decodes is for admins and diagnostics (?diag=1), not for annotators.
+  const showDiagnostics =
+    me.data?.role === "admin" ||
+    (typeof window !== "undefined" && new URLSearchParams(window.location.search).has("diag"));
+  const info = session.decoderInfo;
 
   return (
     <div
       className="annotate"
       data-testid="annotate-workspace"
       data-embedding-ready={embeddingReady ? "yes" : "no"}
+      data-ready={ready ? "yes" : "no"}
+      data-decoder={info?.backend ?? "loading"}
     >
       <header className="annotate-bar">
         <Link href={`/projects/${ws.image.projectId}`}>← {ws.projectName}</Link>
         <strong>{ws.image.filename}</strong>
         <WorkflowBar imageId={imageId} maskCount={shown.length} />
         <span
-          className={live.status === "pending" ? "live on" : "live"}
+          className={online ? "live on" : "live off"}
           data-testid="live-state"
-          title="Live updates from others"
+          data-online={online ? "yes" : "no"}
+          title={
+            online
+              ? "Live updates from others"
+              : "Offline: others' changes show up when the connection is back"
+          }
         >
-          {live.status === "pending" ? "● live" : "○ offline"}
+          {online ? "● live" : "○ offline"}
         </span>
-        <span className="muted" data-testid="decoder-state">
-          {decoderState}
-          {embeddingReady ? "" : " · loading embedding…"}
-        </span>
+        {showDiagnostics ? (
+          <span className="muted" data-testid="decoder-state">
+            {session.decoderState}
+          </span>
+        ) : null}
         <span className={`save-status${failing ? " bad" : ""}`} role="status" data-testid="save-status">
-          {saveStatus}
+          <span>{saveStatus}</span>
           {failing?.refused ? (
             <button type="button" className="link" onClick={() => outbox?.discard(failing.key)}>
               Discard
@@ -773,11 +328,12 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             <button
               key={t}
               type="button"
+              className={tool === t ? "tool active" : "tool"}
               aria-pressed={tool === t}
               onClick={() => setTool(t)}
               data-testid={`tool-${t}`}
             >
-              {t === "prompt" ? "SAM (P)" : t === "brush" ? "Brush (B)" : "Eraser (E)"}
+              {TOOL_NAMES[t]}
             </button>
           ))}
           {tool !== "prompt" ? (
@@ -807,33 +363,36 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
             Redo (Y)
           </button>
         </div>
-        {img ? (
-          <CanvasView
-            ref={canvas}
-            image={img}
-            width={width}
-            height={height}
-            overlay={overlay}
-            uncovered={uncoveredCanvas}
-            draftCanvas={draftCanvas}
-            baseCanvas={draft.decoded ? null : baseCanvas}
-            draftContent={content}
-            strokes={draft.strokes}
-            liveStroke={liveStroke}
-            points={draft.points}
-            box={draft.box}
-            dragBox={dragBox}
-            cursor={tool === "prompt" ? "crosshair" : "cell"}
-            onPointerDown={onPointerDown}
-            onPointerMove={onPointerMove}
-            onPointerUp={onPointerUp}
-            onPointerLeave={onPointerLeave}
-          />
-        ) : (
-          <div className="annotate-canvas">
-            {imageError ? <p className="error">{imageError}</p> : <p className="lead">Loading image…</p>}
-          </div>
-        )}
+        <div className="annotate-stage">
+          {img ? (
+            <CanvasView
+              ref={canvas}
+              image={img}
+              width={width}
+              height={height}
+              overlay={overlay}
+              uncovered={uncovered}
+              draftCanvas={draftCanvas}
+              baseCanvas={draft.decoded ? null : base}
+              draftContent={content}
+              strokes={draft.strokes}
+              liveStroke={pointer.liveStroke}
+              points={draft.points}
+              box={draft.box}
+              dragBox={pointer.dragBox}
+              cursor={tool === "prompt" ? "crosshair" : "cell"}
+              onPointerDown={pointer.onPointerDown}
+              onPointerMove={pointer.onPointerMove}
+              onPointerUp={pointer.onPointerUp}
+              onPointerLeave={pointer.onPointerLeave}
+            />
+          ) : (
+            <div className="annotate-canvas">
+              {imageError ? <p className="error">{imageError}</p> : <p className="lead">Loading image…</p>}
+            </div>
+          )}
+          {!ready && !session.failed ? <div className="annotate-loading">{loading}</div> : null}
+        </div>
         <aside className="annotate-side">
           <section aria-label="Current mask" data-testid="draft-panel">
             <h2>Current mask</h2>
@@ -846,7 +405,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
                 {draft.strokes.length
                   ? ` + ${draft.strokes.length} stroke${draft.strokes.length === 1 ? "" : "s"}`
                   : ""}
-                {draft.decoded ? ` · IoU ${draft.decoded.iou[draft.candidate]?.toFixed(2)}` : ""}
+                {draft.decoded ? ` · predicted IoU ${formatIou(draft.decoded.iou[draft.candidate])}` : ""}
               </p>
             )}
             {choices && draft.decoded ? (
@@ -859,7 +418,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
                     onClick={() => commitDraftChange(draft, withCandidate(draft, k))}
                     data-testid={`choice-${k}`}
                   >
-                    {k}: {draft.decoded?.iou[k]?.toFixed(2)}
+                    {k}: {formatIou(draft.decoded?.iou[k])}
                   </button>
                 ))}
               </fieldset>
@@ -965,7 +524,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
           />
         </aside>
       </div>
-      {help ? <HelpOverlay shortcuts={SHORTCUTS} onClose={() => setHelp(false)} /> : null}
+      {help ? <HelpOverlay shortcuts={SHORTCUTS} onClose={closeHelp} /> : null}
     </div>
   );
 }
