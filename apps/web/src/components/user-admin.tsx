@@ -102,6 +102,8 @@ export function UserAdmin() {
   const users = useQuery(trpc.users.list.queryOptions());
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const [rowError, setRowError] = useState<string | null>(null);
+  // Deactivating signs someone out everywhere: the button asks first (the user whose answer is awaited).
+  const [confirming, setConfirming] = useState<string | null>(null);
   const setRole = useMutation(
     trpc.users.setRole.mutationOptions({
       onMutate: () => setRowError(null),
@@ -197,17 +199,47 @@ export function UserAdmin() {
                   <td data-testid="user-project-count">{user.projectCount}</td>
                   <td>{user.createdAt.toLocaleDateString()}</td>
                   <td>
-                    <button
-                      type="button"
-                      className="secondary"
-                      data-testid="user-toggle-active"
-                      aria-label={`${user.active ? "Deactivate" : "Reactivate"} ${user.email}`}
-                      disabled={self || busy}
-                      title={self ? "You cannot deactivate your own account" : undefined}
-                      onClick={() => setActive.mutate({ userId: user.id, active: !user.active })}
-                    >
-                      {user.active ? "Deactivate" : "Reactivate"}
-                    </button>
+                    {confirming === user.id ? (
+                      <span className="row" role="alertdialog" aria-label={`Deactivate ${user.email}?`}>
+                        <span>Sign {user.name || user.email} out and deactivate?</span>
+                        <button
+                          type="button"
+                          className="danger"
+                          data-testid="user-deactivate-confirm"
+                          disabled={busy}
+                          onClick={() => {
+                            setConfirming(null);
+                            setActive.mutate({ userId: user.id, active: false });
+                          }}
+                        >
+                          Deactivate
+                        </button>
+                        <button
+                          type="button"
+                          className="link"
+                          data-testid="user-deactivate-cancel"
+                          onClick={() => setConfirming(null)}
+                        >
+                          Cancel
+                        </button>
+                      </span>
+                    ) : (
+                      <button
+                        type="button"
+                        className="secondary"
+                        data-testid="user-toggle-active"
+                        aria-label={`${user.active ? "Deactivate" : "Reactivate"} ${user.email}`}
+                        disabled={self || busy}
+                        title={self ? "You cannot deactivate your own account" : undefined}
+                        onClick={() =>
+                          user.active
+                            ? setConfirming(user.id)
+                            : setActive.mutate({ userId: user.id, active: true })
+                        }
+                      >
+                        {user.active ? "Deactivate" : "Reactivate"}
+                      </button>
+                    )}
                   </td>
                 </tr>
               );
