@@ -1,19 +1,19 @@
 // npm run bench:decode -- [--clicks N] [--images N] [--threads N] [--dwell MS] [--settle MS] [--port P] [--json]
-// The real app (`npm start` against a fresh database), the real annotation page in headless Debian
-// Chromium, N clicks on the demo fixture images: click-to-mask latency (pointer event to the draft
-// layer painted) and the worker's own decode time, hover-preview latency, then the native Node decoder
-// (onnxruntime-node) on the same prompts and embeddings in the same run, with the browser/native ratio.
-// The clicks run twice: "cold", with hover and look-ahead off (the click starts the decode: the
-// decoder's own latency; each click --settle ms after the previous mask is shown), and "after a rest", the same clicks made as a person makes them (the cursor
-// moves to the spot, rests --dwell ms, clicks) with the page's look-ahead on.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+// The real app (`npm start` against a fresh database, see harness.ts), the real annotation page in
+// headless Debian Chromium, N clicks on the demo fixture images: click-to-mask latency (pointer event to
+// the draft layer painted) and the worker's own decode time, hover-preview latency, then the native Node
+// decoder (onnxruntime-node) on the same prompts and embeddings in the same run, with the browser/native
+// ratio. The clicks run three times, each on a freshly opened page (no decode answered from an earlier one):
+// - "cold" (the headline), hover and look-ahead off: the click starts the decode, so this is the
+//   decoder's own latency; each click --settle ms after the previous mask is shown (a person reads it);
+// - "cold, no settle": the same clicks with no wait at all, so whatever the page still does after showing
+//   a mask (storing the draft, garbage collection) is counted too;
+// - "like a hand", look-ahead on: the cursor travels to the spot on a slightly wobbly path, rests for a
+//   time drawn from a spread of human dwell times (log-normal, median --dwell ms) with a few pixels of
+//   tremor, and presses where it ended up. Reported with the share of clicks the look-ahead had answered
+//   before the press: the latency there is only as good as that share.
 import { parseArgs } from "node:util";
-import { chromium, type Page } from "@playwright/test";
-import { repoRoot } from "@sas/config";
-import { createScratchDatabase } from "@sas/db/scratch";
+import type { Page } from "@playwright/test";
 import {
   BROWSER_DECODER_DERIVATION,
   BROWSER_DECODER_INPUTS,
@@ -23,12 +23,11 @@ import {
   type PointPrompt,
   selectStockCandidate,
 } from "@sas/sam";
-import { derivedDecoderPaths } from "@sas/sam/model-files";
-import { defaultModelFiles, NodeSam } from "@sas/sam/node";
+import { defaultModelFiles, NodeSam, servedDecoderGraphs } from "@sas/sam/node";
 import * as ort from "onnxruntime-node";
-import pg from "pg";
 import { z } from "zod";
 import type { PerfSample } from "../src/annotate/perf";
+import { type ImageRow, percentile, rng, startBenchApp } from "./harness";
 
 const args = z
   .object({
@@ -36,7 +35,7 @@ const args = z
     images: z.coerce.number().int().min(1).max(20).default(6),
     threads: z.coerce.number().int().min(1).max(64).default(2),
     port: z.coerce.number().int().default(3310),
-    dwell: z.coerce.number().int().min(0).max(5000).default(200),
+    dwell: z.coerce.number().int().min(0).max(5000).default(300),
     settle: z.coerce.number().int().min(0).max(5000).default(150),
     json: z.boolean().default(false),
   })
@@ -55,27 +54,24 @@ const args = z
   );
 
 const CLICKS_PER_OBJECT = 3;
-const PASSWORD = "bench-annotator-password";
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
+/** Spread of a person's rest before a click: log-normal around the median (one sigma: x0.55 to x1.8). */
+const DWELL_SIGMA = 0.6;
+const DWELL_MIN_MS = 60;
+const DWELL_MAX_MS = 2500;
+/** Tremor while resting: now and then a move of up to this many pixels, about every TREMOR_EVERY_MS. */
+const TREMOR_PX = 2;
+const TREMOR_EVERY_MS = 90;
 
-/** Deterministic pseudo-random numbers, so every run clicks the same places. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
+/** A standard normal draw (Box-Muller) from a uniform source. */
+function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-interface ImageRow {
-  id: string;
-  filename: string;
-  width: number;
-  height: number;
+/** A rest before a click, drawn as a person's: log-normal around `medianMs`, clipped to a sane range. */
+function drawDwell(random: () => number, medianMs: number): number {
+  const ms = medianMs * Math.exp(DWELL_SIGMA * normal(random));
+  return Math.round(Math.min(DWELL_MAX_MS, Math.max(DWELL_MIN_MS, ms)));
 }
 
 /** One object's clicks: the first without a dense prompt, the next ones refining with the shown logits. */
@@ -84,45 +80,22 @@ interface ClickChain {
   points: PointPrompt[];
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 const samples = (page: Page) => page.evaluate(() => window.__sasDecodePerf ?? []);
 
 async function openImage(page: Page, base: string, image: ImageRow, query: string) {
   await page.goto(`${base}/annotate/${image.id}?threads=${args.threads}&ep=wasm${query}`);
   await page
     .getByTestId("annotate-workspace")
-    .and(page.locator('[data-embedding-ready="yes"]'))
+    .and(page.locator('[data-ready="yes"]'))
     .waitFor({ timeout: 120_000 });
-  await page.waitForFunction(() => !!window.__sasDecoderInfo, null, { timeout: 120_000 });
   return (x: number, y: number) =>
     page.evaluate(([ix, iy]) => window.__sasToScreen?.(ix!, iy!) ?? null, [x, y]);
 }
 
-/** Clicks one point and waits for its mask: a press without moving first, or move, rest, press. */
-async function clickAndWait(
-  page: Page,
-  at: { x: number; y: number },
-  label: 0 | 1,
-  rest: { from: { x: number; y: number }; dwellMs: number } | null,
-) {
-  const clicks = () =>
-    page.evaluate(() => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length);
-  const before = await clicks();
-  if (rest) {
-    await page.mouse.move(rest.from.x, rest.from.y);
-    await page.mouse.move(at.x, at.y, { steps: 8 });
-    await page.waitForTimeout(rest.dwellMs);
-  }
-  await page.mouse.click(at.x, at.y, { button: label === 1 ? "left" : "right" });
+const clickCount = (page: Page) =>
+  page.evaluate(() => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length);
+
+async function waitForMask(page: Page, before: number) {
   await page.waitForFunction(
     (n) => (window.__sasDecodePerf ?? []).filter((s) => s.kind !== "hover").length > n,
     before,
@@ -132,76 +105,69 @@ async function clickAndWait(
   );
 }
 
+/** Presses at `at` (no rest before) and waits for the mask. */
+async function clickAndWait(page: Page, at: { x: number; y: number }, label: 0 | 1) {
+  const before = await clickCount(page);
+  await page.mouse.click(at.x, at.y, { button: label === 1 ? "left" : "right" });
+  await waitForMask(page, before);
+}
+
+/**
+ * Moves like a hand from `from` to `to` (about one event per 8 px, a little sideways wobble), rests
+ * `dwellMs` with an occasional pixel or two of tremor, presses where the cursor ended and waits for the
+ * mask. Returns where it pressed.
+ */
+async function handClick(
+  page: Page,
+  random: () => number,
+  from: { x: number; y: number },
+  to: { x: number; y: number },
+  label: 0 | 1,
+  dwellMs: number,
+) {
+  const before = await clickCount(page);
+  const steps = Math.max(4, Math.round(Math.hypot(to.x - from.x, to.y - from.y) / 8));
+  for (let i = 1; i <= steps; i++) {
+    const t = i / steps;
+    const wobble = i === steps ? 0 : (random() - 0.5) * 2 * TREMOR_PX;
+    await page.mouse.move(from.x + (to.x - from.x) * t + wobble, from.y + (to.y - from.y) * t - wobble);
+  }
+  const at = { ...to };
+  for (let rested = 0; rested < dwellMs; ) {
+    const pause = Math.min(dwellMs - rested, Math.round(TREMOR_EVERY_MS * (0.5 + random())));
+    await page.waitForTimeout(pause);
+    rested += pause;
+    if (rested < dwellMs && random() < 0.4) {
+      at.x += Math.round((random() - 0.5) * 2 * TREMOR_PX);
+      at.y += Math.round((random() - 0.5) * 2 * TREMOR_PX);
+      await page.mouse.move(at.x, at.y);
+    }
+  }
+  const button = label === 1 ? "left" : "right";
+  await page.mouse.down({ button });
+  await page.mouse.up({ button });
+  await waitForMask(page, before);
+  return at;
+}
+
 async function main() {
-  const scratch = await createScratchDatabase(
-    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-    "sas_bench_decode",
-  );
-  const dbUrl = scratch.url;
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "sas-bench-decode-"));
-  const base = `http://127.0.0.1:${args.port}`;
-
-  const app = spawn(process.execPath, ["--import", "tsx", "packages/launcher/src/start.ts"], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl.toString(),
-      REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/11",
-      DATA_DIR: dataDir,
-      PORT: String(args.port),
-      LOG_LEVEL: "warn",
-      INITIAL_ADMIN_PASSWORD: "bench-admin-password",
-      INITIAL_ANNOTATOR_PASSWORD: PASSWORD,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const db = new pg.Client({ connectionString: dbUrl.toString() });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const app = await startBenchApp({ name: "decode", port: args.port, redisDb: 11, images: args.images });
   try {
-    await waitFor(
-      "the app",
-      async () => ((await fetch(`${base}/api/trpc/health.check`)).ok ? true : null),
-      600_000,
-    );
-    await db.connect();
-    const images = await waitFor(
-      "the demo images' embeddings",
-      async () => {
-        const { rows } = await db.query<ImageRow & { status: string }>(
-          `SELECT id, filename, width, height, status FROM "Image" ORDER BY filename`,
-        );
-        return rows.length > 0 && rows.every((r) => r.status === "ready") ? rows.slice(0, args.images) : null;
-      },
-      300_000,
-    );
-
-    // Annotators see the images assigned to them: hand the benchmark's images to the seeded annotator.
-    await db.query(
-      `INSERT INTO "Assignment" (id, "imageId", "userId", status, "leasedAt", "expiresAt")
-       SELECT gen_random_uuid(), i.id, u.id, 'active', now(), now() + interval '1 hour'
-         FROM "Image" i, "User" u WHERE i.id = ANY($1::uuid[]) AND u.email = 'annotator@sam-studio.local'`,
-      [images.map((i) => i.id)],
-    );
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${base}/sign-in`);
-    await page.getByLabel("Email").fill("annotator@sam-studio.local");
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${base}/`);
-
+    const { images } = app;
+    const context = await app.annotatorContext();
+    const page = await context.newPage();
     const random = rng(42);
     const chains: ClickChain[] = [];
     const clicksPerImage = Math.ceil(args.clicks / images.length);
     let info: { backend: string; threads: number } | null = null;
     const clickSamples: PerfSample[] = [];
+    const noSettleSamples: PerfSample[] = [];
     const hoverSamples: PerfSample[] = [];
     const restSamples: PerfSample[] = [];
+    const dwells: number[] = [];
     let restDecodes = 0;
     for (const image of images) {
-      let toScreen = await openImage(page, base, image, "&lookahead=0");
+      let toScreen = await openImage(page, app.base, image, "&lookahead=0");
       info ??= await page.evaluate(() => window.__sasDecoderInfo ?? null);
 
       // Hover: sweep the cursor across the image; only the latest position is ever decoded.
@@ -226,7 +192,7 @@ async function main() {
           if (!p) throw new Error("canvas not ready");
           // a person reads the mask before the next click: the page's work for the last one is done
           await page.waitForTimeout(args.settle);
-          await clickAndWait(page, p, label, null);
+          await clickAndWait(page, p, label);
         }
         chains.push(chain);
         imageChains.push(chain);
@@ -234,16 +200,30 @@ async function main() {
       }
       clickSamples.push(...(await samples(page)).filter((s) => s.kind === "click"));
 
-      // The same clicks as a person makes them, with the look-ahead on.
-      toScreen = await openImage(page, base, image, "");
+      // The same clicks again on a fresh page, each as soon as the previous mask is shown.
+      toScreen = await openImage(page, app.base, image, "&lookahead=0");
+      await page.keyboard.press("h");
+      for (const chain of imageChains) {
+        for (const point of chain.points) {
+          const p = await toScreen(point.x, point.y);
+          if (!p) throw new Error("canvas not ready");
+          await clickAndWait(page, p, point.label);
+        }
+        await page.keyboard.press("Escape");
+      }
+      noSettleSamples.push(...(await samples(page)).filter((s) => s.kind === "click"));
+
+      // The same clicks as a hand makes them, with the look-ahead on.
+      toScreen = await openImage(page, app.base, image, "");
       let cursor = await toScreen(image.width * 0.5, image.height * 0.5);
       const sent0 = await page.evaluate(() => window.__sasDecoderCounts?.sent ?? 0);
       for (const chain of imageChains) {
         for (const point of chain.points) {
           const p = await toScreen(point.x, point.y);
           if (!p || !cursor) throw new Error("canvas not ready");
-          await clickAndWait(page, p, point.label, { from: cursor, dwellMs: args.dwell });
-          cursor = { x: p.x + 40, y: p.y + 25 };
+          const dwell = drawDwell(random, args.dwell);
+          dwells.push(dwell);
+          cursor = await handClick(page, random, cursor, p, point.label, dwell);
         }
         await page.keyboard.press("Escape");
       }
@@ -255,16 +235,18 @@ async function main() {
     }
 
     // Native: the same graphs and the stock decoder in onnxruntime-node, same embeddings, same prompts.
-    const cookies = await page.context().cookies();
+    const cookies = await context.cookies();
     const cookie = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
     const embeddings = new Map<string, Float32Array>();
     for (const image of images) {
-      const res = await fetch(`${base}/api/images/${image.id}/embedding`, { headers: { cookie } });
+      const res = await fetch(`${app.base}/api/images/${image.id}/embedding`, { headers: { cookie } });
       if (!res.ok) throw new Error(`embedding ${image.filename}: HTTP ${res.status}`);
       embeddings.set(image.id, fromFloat16(new Uint16Array(await res.arrayBuffer())));
     }
     const files = defaultModelFiles();
-    const paths = await derivedDecoderPaths(files, BROWSER_DECODER_DERIVATION);
+    // exactly the graphs the page ran: the served, content-named files
+    const graphs = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION);
+    const paths = { prepare: graphs.prepare.path, click: graphs.click.path, refine: graphs.refine.path };
     const opts: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: args.threads,
       graphOptimizationLevel: "all",
@@ -310,20 +292,25 @@ async function main() {
     const paint = clickSamples.map((s) => s.eventToPaintMs);
     const decode = clickSamples.map((s) => s.decodeMs);
     const runOnly = clickSamples.map((s) => s.runMs);
+    const noSettle = noSettleSamples.map((s) => s.eventToPaintMs);
     const hover = hoverSamples.map((s) => s.eventToPaintMs);
     const rested = restSamples.map((s) => s.eventToPaintMs);
+    const answered = restSamples.filter((s) => s.atPress === "answered").length;
     const result = {
       backend: info ? `${info.backend} (${info.threads} threads)` : "unknown",
       clicks: clickSamples.length,
       browser: { p50: percentile(paint, 50), p95: percentile(paint, 95) },
+      browserNoSettle: { p50: percentile(noSettle, 50), p95: percentile(noSettle, 95) },
       browserDecode: { p50: percentile(decode, 50), p95: percentile(decode, 95) },
       browserRun: { p50: percentile(runOnly, 50), p95: percentile(runOnly, 95) },
       hover: { count: hover.length, p50: percentile(hover, 50), p95: percentile(hover, 95) },
       afterRest: {
-        dwellMs: args.dwell,
+        dwellMedianMs: args.dwell,
+        dwellDrawn: { p10: percentile(dwells, 10), p50: percentile(dwells, 50), p90: percentile(dwells, 90) },
         clicks: rested.length,
         p50: percentile(rested, 50),
         p95: percentile(rested, 95),
+        answeredAheadShare: rested.length ? answered / rested.length : 0,
         atPress: {
           answered: restSamples.filter((s) => s.atPress === "answered").length,
           decoding: restSamples.filter((s) => s.atPress === "decoding").length,
@@ -343,12 +330,16 @@ async function main() {
       ["browser backend", result.backend],
       ["clicks / hover decodes", `${result.clicks} / ${result.hover.count}`],
       ["cold click-to-mask p50 / p95 (ms)", `${ms(result.browser.p50)} / ${ms(result.browser.p95)}`],
+      [
+        "  cold, no settle wait p50 / p95",
+        `${ms(result.browserNoSettle.p50)} / ${ms(result.browserNoSettle.p95)}`,
+      ],
       ["  decoder in worker p50 / p95", `${ms(result.browserDecode.p50)} / ${ms(result.browserDecode.p95)}`],
       ["  of which session.run p50 / p95", `${ms(result.browserRun.p50)} / ${ms(result.browserRun.p95)}`],
       ["hover-to-mask p50 / p95 (ms)", `${ms(result.hover.p50)} / ${ms(result.hover.p95)}`],
       [
-        `click-to-mask after a ${args.dwell} ms rest p50 / p95`,
-        `${ms(result.afterRest.p50)} / ${ms(result.afterRest.p95)}`,
+        `like a hand (rests p10/p50/p90 ${result.afterRest.dwellDrawn.p10}/${result.afterRest.dwellDrawn.p50}/${result.afterRest.dwellDrawn.p90} ms) p50 / p95`,
+        `${ms(result.afterRest.p50)} / ${ms(result.afterRest.p95)}  answered ahead ${(100 * result.afterRest.answeredAheadShare).toFixed(0)}%`,
       ],
       [
         "  at the press: answered / decoding / not started",
@@ -361,12 +352,7 @@ async function main() {
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
   } finally {
-    await browser.close();
-    await db.end().catch(() => {});
-    app.kill("SIGTERM");
-    await new Promise((r) => app.once("exit", r));
-    await scratch.drop().catch(() => {});
-    await rm(dataDir, { recursive: true, force: true });
+    await app.stop();
   }
 }
 

@@ -1,0 +1,125 @@
+// npm run bench:open -- [--cold N] [--warm N] [--port P] [--json]
+// Time to first mask: from navigation to the annotation page until the first click's mask is painted,
+// in headless Debian Chromium against the real app (`npm start` on a scratch database, see harness.ts).
+// The click is made as soon as the page says it can answer one (decoder and embedding ready), at the
+// image centre; the time is the page's own clock (performance.now() at the paint, from navigation start).
+// "Cold": a fresh browser context each time (empty HTTP cache, Cache Storage and IndexedDB), each run on
+// another image. "Warm": reloads of one page in a context that has opened it before. Where the time
+// goes is read from the page's loading timeline (window.__sasOpenTimeline): medians per step.
+import { parseArgs } from "node:util";
+import type { Page } from "@playwright/test";
+import { z } from "zod";
+import type { OpenMark } from "../src/annotate/perf";
+import { type ImageRow, median, startBenchApp } from "./harness";
+
+const { values: flags } = parseArgs({
+  options: {
+    cold: { type: "string" },
+    warm: { type: "string" },
+    port: { type: "string" },
+    json: { type: "boolean" },
+  },
+});
+const args = z
+  .object({
+    cold: z.coerce.number().int().min(1).max(20).default(3),
+    warm: z.coerce.number().int().min(1).max(50).default(5),
+    port: z.coerce.number().int().min(1).max(65535).default(3312),
+    json: z.boolean().default(false),
+  })
+  .parse(flags);
+
+interface OpenRun {
+  firstMaskMs: number;
+  marks: OpenMark[];
+}
+
+/** Opens the page, clicks as soon as it can answer, and reads when the mask was painted. */
+async function openAndClick(page: Page, base: string, image: ImageRow): Promise<OpenRun> {
+  await page.goto(`${base}/annotate/${image.id}`, { waitUntil: "commit" });
+  await page
+    .locator('[data-testid="annotate-workspace"][data-ready="yes"]')
+    .waitFor({ timeout: 120_000, state: "attached" });
+  const at = await page.evaluate(
+    ([x, y]) => window.__sasToScreen?.(x!, y!) ?? null,
+    [image.width / 2, image.height / 2],
+  );
+  if (!at) throw new Error("the canvas is not showing the image");
+  await page.mouse.click(at.x, at.y);
+  await page.waitForFunction(() => (window.__sasDecodePerf ?? []).some((s) => s.kind === "click"), null, {
+    timeout: 30_000,
+    // on a timer: polling every animation frame would make the page render frames the whole time
+    polling: 10,
+  });
+  return page.evaluate(() => ({
+    firstMaskMs: window.__sasDecodePerf?.find((s) => s.kind === "click")?.paintedAt ?? Number.NaN,
+    marks: window.__sasOpenTimeline ?? [],
+  }));
+}
+
+/** Median time at which each loading step ended, over the runs (steps in the order they end). */
+function stepMedians(runs: OpenRun[]): [string, number][] {
+  const byStep = new Map<string, number[]>();
+  for (const run of runs)
+    for (const mark of run.marks) byStep.set(mark.step, [...(byStep.get(mark.step) ?? []), mark.atMs]);
+  return [...byStep.entries()]
+    .map(([step, times]) => [step, median(times)] as [string, number])
+    .sort((a, b) => a[1] - b[1]);
+}
+
+async function main() {
+  const app = await startBenchApp({ name: "open", port: args.port, redisDb: 12 });
+  try {
+    if (app.images.length < args.cold + 1)
+      throw new Error(
+        `${args.cold} cold runs need ${args.cold + 1} images, the demo has ${app.images.length}`,
+      );
+    const cold: OpenRun[] = [];
+    for (let i = 0; i < args.cold; i++) {
+      const context = await app.annotatorContext();
+      cold.push(await openAndClick(await context.newPage(), app.base, app.images[i]!));
+      await context.close();
+    }
+    // Warm: one context opens the page once (filling the caches), then reloads it.
+    const context = await app.annotatorContext();
+    const page = await context.newPage();
+    const image = app.images[args.cold]!;
+    await openAndClick(page, app.base, image);
+    const warm: OpenRun[] = [];
+    for (let i = 0; i < args.warm; i++) warm.push(await openAndClick(page, app.base, image));
+    await context.close();
+
+    const coldMs = cold.map((r) => Math.round(r.firstMaskMs));
+    const warmMs = warm.map((r) => Math.round(r.firstMaskMs));
+    const result = {
+      coldMs,
+      warmMs,
+      coldMedianMs: median(coldMs),
+      warmMedianMs: median(warmMs),
+      coldSteps: Object.fromEntries(stepMedians(cold).map(([s, t]) => [s, Math.round(t)])),
+      warmSteps: Object.fromEntries(stepMedians(warm).map(([s, t]) => [s, Math.round(t)])),
+    };
+    if (args.json) {
+      console.log(JSON.stringify(result));
+      return;
+    }
+    console.log("time to first mask (ms from navigation to the first click's mask painted)");
+    console.log(`  cold (empty browser cache)  ${coldMs.join(", ")}  median ${result.coldMedianMs}`);
+    console.log(`  warm (reloads)              ${warmMs.join(", ")}  median ${result.warmMedianMs}`);
+    for (const [name, steps] of [
+      ["cold", stepMedians(cold)],
+      ["warm", stepMedians(warm)],
+    ] as const) {
+      console.log(`where the time goes, ${name} (median ms from navigation at which each step ended)`);
+      const width = Math.max(...steps.map(([s]) => s.length));
+      for (const [step, t] of steps) console.log(`  ${step.padEnd(width)}  ${t.toFixed(0).padStart(6)}`);
+    }
+  } finally {
+    await app.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
