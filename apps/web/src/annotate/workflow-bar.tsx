@@ -52,7 +52,8 @@ export function WorkflowBar({ imageId, maskCount }: { imageId: string; maskCount
 
   const s = state.data;
   if (!s) return null;
-  const open = OPEN.has(s.state);
+  // Submit and Skip for whoever may hand the image in (its annotator, managers); reviewers only look.
+  const open = OPEN.has(s.state) && s.mayMove;
 
   async function onSubmit(confirmEmpty: boolean) {
     try {

@@ -58,7 +58,7 @@ export const workRouter = router({
 
   /** The image's workflow state, and what the caller may do with it (the annotation screen's bar). */
   state: imageWork.query(async ({ ctx, input }) => ({
-    ...(await imageWorkflow(ctx.db, input.imageId)),
+    ...(await imageWorkflow(ctx.db, input.imageId, ctx.actor)),
     projectId: ctx.image.projectId,
     canManage: ctx.access.canManage,
     canReview: canReview(ctx.access),

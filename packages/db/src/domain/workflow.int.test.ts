@@ -18,7 +18,7 @@ import {
   saveManualMask,
   updateMask,
 } from "./masks/index";
-import { needsChanges, reopenImages, skipImage, submitImage, WorkflowError } from "./workflow";
+import { imageWorkflow, needsChanges, reopenImages, skipImage, submitImage, WorkflowError } from "./workflow";
 import { imageTable, workflowCounts } from "./workflow-table";
 
 const W = 64;
@@ -140,6 +140,10 @@ describe("image workflow", () => {
         )
       ).code,
     ).toBe("FORBIDDEN");
+    // The workflow bar offers the move to those the rule lets through.
+    expect((await imageWorkflow(db, a, annActor)).mayMove).toBe(true);
+    expect((await imageWorkflow(db, a, { userId: bea.id, canManage: false })).mayMove).toBe(false);
+    expect((await imageWorkflow(db, a, { userId: bea.id, canManage: true })).mayMove).toBe(true);
     expect(await submitImage(db, annActor, { imageId: a, confirmEmpty: true })).toMatchObject({
       state: "done",
     });

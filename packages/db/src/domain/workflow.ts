@@ -310,12 +310,22 @@ export async function reconcileReviewState(
   return next;
 }
 
-/** An image's workflow state, for the annotation screen's workflow bar. */
+/**
+ * An image's workflow state, for the annotation screen's workflow bar, and whether `actor` may move it
+ * (submit, skip): the rule submitImage and skipImage apply, so the bar offers only what will work.
+ */
 export async function imageWorkflow(
   db: PrismaClient,
   imageId: string,
+  actor: WorkflowActor,
 ): Promise<
-  WorkflowView & { annotatorName: string | null; workflowAt: Date; masks: number; rejectedMasks: number }
+  WorkflowView & {
+    annotatorName: string | null;
+    workflowAt: Date;
+    masks: number;
+    rejectedMasks: number;
+    mayMove: boolean;
+  }
 > {
   const image = await db.image.findUnique({
     where: { id: imageId },
@@ -329,11 +339,14 @@ export async function imageWorkflow(
     },
   });
   if (!image) throw new WorkflowError("NOT_FOUND", "image not found");
-  const groups = await db.mask.groupBy({
-    by: ["status"],
-    where: { imageId, status: { in: ["accepted", "rejected"] } },
-    _count: { _all: true },
-  });
+  const [groups, holds] = await Promise.all([
+    db.mask.groupBy({
+      by: ["status"],
+      where: { imageId, status: { in: ["accepted", "rejected"] } },
+      _count: { _all: true },
+    }),
+    db.assignment.count({ where: { imageId, userId: actor.userId, ...liveAssignmentWhere(new Date()) } }),
+  ]);
   return {
     imageId: image.id,
     state: image.workflowState,
@@ -343,6 +356,7 @@ export async function imageWorkflow(
     workflowAt: image.workflowAt,
     masks: groups.reduce((n, g) => n + g._count._all, 0),
     rejectedMasks: groups.find((g) => g.status === "rejected")?._count._all ?? 0,
+    mayMove: actor.canManage || image.annotatorId === actor.userId || holds > 0,
   };
 }
 
