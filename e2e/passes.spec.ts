@@ -152,6 +152,8 @@ test("an annotator sees the pre-filled masks and the coverage, deletes one, adds
   // Delete one pre-filled mask, the largest (the sky or the beach): the coverage goes down with it.
   const deleted = prefilled.reduce((a, b) => (b.area > a.area ? b : a));
   await page.locator(`[data-mask-id="${deleted.id}"]`).getByTestId("delete-mask").click();
+  // Every delete asks first.
+  await page.locator(`[data-mask-id="${deleted.id}"]`).getByTestId("confirm-delete-yes").click();
   await expect(page.locator(`[data-mask-id="${deleted.id}"]`)).toHaveCount(0);
   await expect(page.getByTestId("save-status")).toHaveText("All changes saved");
   await expect.poll(async () => Number(await coverage.getAttribute("data-share"))).toBeLessThan(shareBefore);
