@@ -93,18 +93,19 @@ export async function masksPerImageDistribution(
 }
 
 export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope): Promise<SizeHistogram> {
-  const rows = await statsRows<{ bin: number; count: number; sizeSum: number; median: number | null }[]>(
+  const rows = await statsRows<
+    { bin: number | null; count: number; sizeSum: number; median: number | null }[]
+  >(
     db,
     Prisma.sql`
     WITH sizes AS (
       SELECT sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) AS s
       FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
     )
+    -- One pass: a row per bin, and (the empty grouping set, bin null) the overall median.
     SELECT least(floor(s * ${SIZE_BINS}), ${SIZE_BINS - 1})::int AS bin, count(*)::int AS count,
-      sum(s)::float8 AS "sizeSum", NULL::float8 AS median
-    FROM sizes GROUP BY 1
-    UNION ALL
-    SELECT -1, count(*)::int, 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 FROM sizes`,
+      sum(s)::float8 AS "sizeSum", percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 AS median
+    FROM sizes GROUP BY GROUPING SETS ((1), ())`,
   );
   const bins = Array.from({ length: SIZE_BINS }, (_, b) => ({
     from: b / SIZE_BINS,
@@ -115,7 +116,7 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
   let sum = 0;
   let median: number | null = null;
   for (const row of rows) {
-    if (row.bin === -1) {
+    if (row.bin === null) {
       median = row.median;
       continue;
     }
