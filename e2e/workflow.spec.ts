@@ -235,6 +235,19 @@ test("skip, empty submit, reopen, reject with a reason, fix back to review, prot
   );
   expect(stored).toEqual({ status: "accepted", reviewDecision: "approved" });
 
+  // The reviewer may delete it: asked first, then undone from the notice; it comes back approved.
+  const revApproved = rev.locator(`[data-testid="mask-item"][data-mask-id="${maskId}"]`);
+  await revApproved.getByTestId("delete-mask").click();
+  await revApproved.getByTestId("confirm-delete-yes").click();
+  await expect(revApproved).toHaveCount(0);
+  await rev.getByTestId("undo-delete").click();
+  await expect(revApproved).toHaveAttribute("data-review", "approved");
+  await expect(rev.getByTestId("save-status")).toHaveText("All changes saved");
+  const [back] = await query<{ status: string }>(`SELECT status::text AS status FROM "Mask" WHERE id = $1`, [
+    maskId,
+  ]);
+  expect(back?.status).toBe("accepted");
+
   // Manager: the audit view lists all of it, and filters by action.
   await mgr.goto(`/projects/${projectId}`);
   await mgr.getByTestId("project-audit-link").click();
@@ -247,6 +260,8 @@ test("skip, empty submit, reopen, reject with a reason, fix back to review, prot
     "mask.reviewed",
     "image.state_changed",
     "mask.change_refused",
+    "mask.deleted",
+    "mask.restored",
   ]) {
     await expect(mgr.locator(`[data-testid="audit-row"][data-action="${action}"]`).first()).toBeVisible();
   }
