@@ -176,6 +176,9 @@ async function seed(): Promise<{ projectId: string; annId: string }> {
 }
 
 const caption = (page: Page, chart: string) => page.getByTestId(`${chart}-caption`);
+/** A drawn recharts chart (its legend icons are small SVGs of the same class, without the role). */
+const CHART = 'svg.recharts-surface[role="application"]';
+const filterBar = (page: Page) => page.getByRole("form", { name: "Filters" });
 
 let seeded: { projectId: string; annId: string };
 test.beforeAll(async () => {
@@ -207,7 +210,7 @@ test("a manager reads the dashboard's numbers, filters them and downloads the pe
     "chart-dataset-centres",
     "chart-dataset-split",
   ]) {
-    await expect(page.getByTestId(chart).locator("svg.recharts-surface").first()).toBeVisible();
+    await expect(page.getByTestId(chart).locator(CHART)).toBeVisible();
   }
   await expect(caption(page, "chart-timing-weekly")).toHaveText(
     "6 timed masks in 2 weeks · median 16.0 s · p90 35.0 s",
@@ -238,7 +241,7 @@ test("a manager reads the dashboard's numbers, filters them and downloads the pe
   await expect(caption(page, "chart-dataset-centres")).toHaveText("6 mask centres on a 10×10 grid");
 
   // A stage filter narrows every view.
-  await page.getByLabel("Stage").selectOption("semi_automatic");
+  await filterBar(page).getByLabel("Stage").selectOption("semi_automatic");
   await expect(caption(page, "chart-timing-weekly")).toHaveText(
     "2 timed masks in 1 weeks · median 10.0 s · p90 11.6 s",
   );
@@ -265,7 +268,7 @@ test("a manager reads the dashboard's numbers, filters them and downloads the pe
   // A date range instead: from 12 January, only the second week's masks remain.
   await page.getByRole("button", { name: "Clear filters" }).click();
   await expect(caption(page, "chart-timing-weekly")).toHaveText(/^6 timed masks/);
-  await page.getByLabel("From").fill("2026-01-12");
+  await filterBar(page).getByLabel("From").fill("2026-01-12");
   await expect(caption(page, "chart-timing-weekly")).toHaveText(
     "2 timed masks in 1 weeks · median 10.0 s · p90 11.6 s",
   );
@@ -284,7 +287,7 @@ test("a manager compares one annotator with the project median", async ({ page }
   await expect(page.getByTestId("annotator-seconds")).toContainText("(3 masks) · project 16.0 s");
   await expect(page.getByTestId("annotator-rate")).toContainText("180.0");
   await expect(page.getByTestId("annotator-review")).toContainText("50% approved");
-  await expect(page.getByTestId("chart-annotator-weekly").locator("svg.recharts-surface")).toBeVisible();
+  await expect(page.getByTestId("chart-annotator-weekly").locator(CHART)).toBeVisible();
   await expect(caption(page, "chart-annotator-weekly")).toHaveText("2 weeks · 3 of 6 timed masks");
 });
 
@@ -321,7 +324,7 @@ test("the queue dashboard: admins see jobs per queue and state and remove a job;
     await signIn(page, ADMIN);
     await page.goto("/admin/queues");
     await expect(page.getByTestId("account-bar")).toBeVisible();
-    await expect(page.getByTestId("queue-chart").locator("svg.recharts-surface")).toBeVisible();
+    await expect(page.getByTestId("queue-chart").locator(CHART)).toBeVisible();
     const card = page.getByTestId("queue-export");
     await expect(card.getByTestId("count-export-delayed")).toContainText(/delayed [1-9]/);
     await card.getByTestId("count-export-delayed").getByRole("button").click();
