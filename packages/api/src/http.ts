@@ -3,6 +3,7 @@ import { logger } from "@sas/config";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError, z } from "zod";
+import { outageOf } from "./errors";
 
 /**
  * Binary routes (images, embeddings, exports) live outside tRPC but share its rules: the same session
@@ -17,6 +18,14 @@ export async function requireUser(req: Request): Promise<SessionUser> {
 export function errorResponse(error: unknown): Response {
   if (error instanceof TRPCError) return jsonError(getHTTPStatusCodeFromError(error), error.message);
   if (error instanceof ZodError) return jsonError(400, z.prettifyError(error));
+  const outage = outageOf(error);
+  if (outage) {
+    logger("api").warn({ err: (error as Error).message, outage }, "binary route met an outage");
+    return jsonError(
+      503,
+      `the ${outage === "redis" ? "job queue (Redis)" : "database"} is not answering; try again in a moment`,
+    );
+  }
   logger("api").error({ err: error }, "binary route failed");
   return jsonError(500, "internal error");
 }
