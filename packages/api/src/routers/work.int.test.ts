@@ -1,7 +1,7 @@
 import { ASSIGNMENT_LEASE_MS, disconnectPrisma, type ImageStatus, prisma } from "@sas/db";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callerAs, createTestImage } from "../testing/fixtures";
+import { callerAs, createTestImage, rectRle, rejection } from "../testing/fixtures";
 
 const unique = Math.random().toString(36).slice(2);
 
@@ -201,5 +201,131 @@ describe("work leases", () => {
     await expect(callerFor(null).work.next({ projectId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     // Admins may use any project's queue.
     expect(await callerFor({ id: outsider.id, role: "admin" }).work.current({ projectId })).toEqual([]);
+  });
+});
+
+describe("the workflow through the API", () => {
+  it("maps refusals to 4xx with their message, closes the review loop, and the audit and table show it", async () => {
+    const [annotator, reviewer, manager] = [
+      await makeUser("wf-ann"),
+      await makeUser("wf-rev"),
+      await makeUser("wf-mgr"),
+    ];
+    const { projectId, imageIds: img } = await makeProject("wf-api", ["ready", "ready"], [annotator.id]);
+    await prisma().projectMember.createMany({
+      data: [
+        { projectId, userId: reviewer.id, role: "reviewer" },
+        { projectId, userId: manager.id, role: "manager" },
+      ],
+    });
+    const a = callerFor(annotator);
+    const r = callerFor(reviewer);
+    const m = callerFor(manager);
+    await m.work.bulkAssign({ projectId, imageIds: img, userId: annotator.id });
+
+    // An empty image: refused without the confirmation, with the message the page shows.
+    const empty = await rejection(a.work.submit({ imageId: img[0]! }));
+    expect([empty.code, empty.message]).toEqual([
+      "BAD_REQUEST",
+      "this image has no masks: confirm that there is nothing to label to submit it empty",
+    ]);
+    await a.work.skip({ imageId: img[0]!, reason: "out of focus" });
+    expect((await rejection(a.work.skip({ imageId: img[0]!, reason: "again" }))).code).toBe("CONFLICT");
+
+    const mask = await a.annotate.saveMask({
+      id: crypto.randomUUID(),
+      imageId: img[1]!,
+      rle: rectRle(64, 48, 2, 2, 20, 20),
+      predictedIou: 0.9,
+      stabilityScore: 0.9,
+      pointCoords: [[5, 5]],
+      prompts: [{ type: "point", x: 5, y: 5, label: 1 }],
+      label: "thing",
+      timing: {
+        startedAt: new Date("2026-01-01T00:00:00Z"),
+        finishedAt: new Date("2026-01-01T00:00:03Z"),
+        activeMs: 3000,
+        clicks: 1,
+        boxes: 0,
+        brushStrokes: 0,
+        undos: 0,
+      },
+    });
+    expect(await a.work.submit({ imageId: img[1]! })).toMatchObject({ state: "submitted" });
+    // Reviewers look: they do not hand images in.
+    expect((await r.work.state({ imageId: img[1]! })).mayMove).toBe(false);
+
+    const rejected = await r.review.decide({
+      maskId: mask.id,
+      version: mask.version,
+      decision: "rejected",
+      reason: "too loose",
+    });
+    expect(await a.work.needsChanges({ projectId })).toEqual([
+      expect.objectContaining({ maskId: mask.id, reason: "too loose" }),
+    ]);
+    const page = await a.annotate.image({ imageId: img[1]! });
+    expect(page.masks[0]).toMatchObject({
+      reviewDecision: "rejected",
+      reviewReason: "too loose",
+      reviewerName: "wf-rev",
+    });
+    const fixed = await a.annotate.updateMask({
+      id: mask.id,
+      version: rejected.version,
+      label: "thing, tighter",
+    });
+    expect((await a.work.state({ imageId: img[1]! })).state).toBe("in_review");
+    const approved = await r.review.decide({ maskId: mask.id, version: fixed.version, decision: "approved" });
+    expect((await a.work.state({ imageId: img[1]! })).state).toBe("done");
+
+    // The approved mask: its author's delete is a 403 with a clear message; the reviewer's goes through.
+    const refused = await rejection(a.annotate.deleteMask({ id: mask.id, version: approved.version }));
+    expect([refused.code, refused.message]).toEqual([
+      "FORBIDDEN",
+      "this mask was approved in review: only a reviewer or a manager may change or delete it",
+    ]);
+    const deleted = await r.annotate.deleteMask({ id: mask.id, version: approved.version });
+    await r.annotate.restoreMask({ id: mask.id, version: deleted.version });
+
+    // The table: states, skip reason, masks and time; the reviewer may read it, the annotator may not.
+    const table = await r.image.table({ projectId, sort: "filename" });
+    expect(
+      table.items.map((row) => [row.filename, row.state, row.skipReason, row.masks, row.activeMs]),
+    ).toEqual([
+      ["wf-api-0.jpg", "skipped", "out of focus", 0, 0],
+      ["wf-api-1.jpg", "done", null, 1, 3000],
+    ]);
+    expect((await rejection(a.image.table({ projectId }))).code).toBe("FORBIDDEN");
+    // The manager reopens the skipped one.
+    expect(await m.work.reopen({ projectId, imageIds: [img[0]!] })).toEqual({ reopened: [img[0]] });
+    expect((await m.image.table({ projectId, states: ["new"] })).items.map((row) => row.id)).toEqual([
+      img[0],
+    ]);
+
+    // The audit: every step, filterable by action and user; the annotator may not read it.
+    const log = await m.audit.project({ projectId });
+    expect(new Set(log.items.map((e) => e.action))).toEqual(
+      new Set([
+        "assignment.reassigned",
+        "image.skipped",
+        "image.submitted",
+        "mask.reviewed",
+        "image.state_changed",
+        "mask.change_refused",
+        "mask.deleted",
+        "mask.restored",
+        "image.reopened",
+      ]),
+    );
+    const skips = await m.audit.project({ projectId, action: "image.skipped" });
+    expect(skips.items.map((e) => [e.actorName, (e.details as { reason: string }).reason])).toEqual([
+      ["wf-ann", "out of focus"],
+    ]);
+    const byReviewer = await m.audit.project({ projectId, actorId: reviewer.id });
+    expect(new Set(byReviewer.items.map((e) => e.action))).toEqual(
+      new Set(["mask.reviewed", "image.state_changed", "mask.deleted", "mask.restored"]),
+    );
+    expect((await rejection(a.audit.project({ projectId }))).code).toBe("FORBIDDEN");
   });
 });
