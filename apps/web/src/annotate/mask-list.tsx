@@ -196,7 +196,8 @@ export function MaskList(props: {
           const mine = !m || m.authorId === props.meId;
           const automatic = item.source !== "manual";
           const approved = m?.reviewDecision === "approved" || m?.reviewDecision === "corrected";
-          const editable = mine || props.canEditAll || automatic;
+          // An approved mask is also its reviewers' to change or delete (the mask domain's rule).
+          const editable = mine || props.canEditAll || automatic || (approved && props.canReview);
           const [r, g, b] = colorForMask(item.source, i);
           const classes = [props.selected === item.id ? "selected" : "", item.proposed ? "proposed" : ""];
           return (
