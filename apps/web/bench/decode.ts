@@ -18,6 +18,7 @@ import {
   BROWSER_DECODER_DERIVATION,
   BROWSER_DECODER_INPUTS,
   BROWSER_DECODER_OUTPUTS,
+  BROWSER_PRE_OPTIMIZED_PARTS,
   browserDecoderFeeds,
   fromFloat16,
   type PointPrompt,
@@ -245,7 +246,12 @@ async function main() {
     }
     const files = defaultModelFiles();
     // exactly the graphs the page ran: the served, content-named files
-    const graphs = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION);
+    const graphs = await servedDecoderGraphs(
+      files,
+      BROWSER_DECODER_DERIVATION,
+      undefined,
+      BROWSER_PRE_OPTIMIZED_PARTS,
+    );
     const paths = { prepare: graphs.prepare.path, click: graphs.click.path, refine: graphs.refine.path };
     const opts: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: args.threads,

@@ -1,6 +1,11 @@
 import type { SessionUser } from "@sas/auth";
 import type { PrismaClient } from "@sas/db";
-import { BROWSER_DECODER_DERIVATION, BROWSER_DECODER_PARTS, type BrowserDecoderPart } from "@sas/sam";
+import {
+  BROWSER_DECODER_DERIVATION,
+  BROWSER_DECODER_PARTS,
+  BROWSER_PRE_OPTIMIZED_PARTS,
+  type BrowserDecoderPart,
+} from "@sas/sam";
 import { materializeModelFiles, servedDecoderGraphs, servedGraphName } from "@sas/sam/node";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
@@ -17,13 +22,15 @@ export interface BrowserDecoderGraph {
   url: string;
   sha256: string;
   bytes: number;
+  /** Shipped optimised: the browser creates its session with graph optimisation off. */
+  preOptimized: boolean;
 }
 
 async function versionGraphs(db: PrismaClient, modelVersionId: string) {
   const version = await db.modelVersion.findUnique({ where: { id: modelVersionId } });
   if (!version) throw new TRPCError({ code: "NOT_FOUND", message: "model version not found" });
   const files = await materializeModelFiles(version, storage());
-  return servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION);
+  return servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, undefined, BROWSER_PRE_OPTIMIZED_PARTS);
 }
 
 /**
@@ -43,6 +50,7 @@ export async function browserDecoderGraphs(
     url: `/api/models/${modelVersionId}/decoder/${servedGraphName(BROWSER_DECODER_DERIVATION, part, graphs[part].sha256)}`,
     sha256: graphs[part].sha256,
     bytes: graphs[part].bytes,
+    preOptimized: graphs[part].preOptimized,
   }));
 }
 

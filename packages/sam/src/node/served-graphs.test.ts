@@ -6,10 +6,18 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROWSER_DECODER_INPUTS, BROWSER_DECODER_OUTPUTS, browserDecoderFeeds } from "../browser-decoder";
 import { BROWSER_DECODER_DERIVATION, BROWSER_DECODER_PARTS } from "../browser-model";
 import { defaultModelFiles, readVerifiedModelFile } from "./model-files";
-import { nameGraphs, servedDecoderGraphs, servedGraphName, sha256Hex } from "./served-graphs";
+import {
+  nameGraphs,
+  preOptimizeGraph,
+  servedDecoderGraphs,
+  servedGraphName,
+  sha256Hex,
+} from "./served-graphs";
 
 let dir: string;
 beforeAll(async () => {
@@ -69,4 +77,42 @@ describe("served decoder graphs", () => {
       kind: "missing",
     });
   });
+});
+
+describe("pre-optimised graphs", () => {
+  it("are named by their own bytes, the same bytes on every run, and decode as the derived graph does", async () => {
+    const files = defaultModelFiles();
+    const raw = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, dir);
+    const shipped = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, dir, ["click"]);
+    expect(shipped.click.preOptimized).toBe(true);
+    expect(shipped.prepare.preOptimized).toBe(false);
+    const bytes = new Uint8Array(await readFile(shipped.click.path));
+    expect(shipped.click.sha256).toBe(sha256Hex(bytes));
+    expect(shipped.click.sha256).not.toBe(raw.click.sha256);
+    // deterministic: a server restart does not rename it (browsers keep their cached copy)
+    expect(sha256Hex(await preOptimizeGraph(new Uint8Array(await readFile(raw.click.path))))).toBe(
+      shipped.click.sha256,
+    );
+
+    const embedding = new Float32Array(256 * 64 * 64).map((_, i) => Math.sin(i * 0.37) * 0.5);
+    const prepare = await ort.InferenceSession.create(raw.prepare.path);
+    const prepared = await prepare.run({
+      [BROWSER_DECODER_INPUTS.imageEmbeddings]: new ort.Tensor("float32", embedding, [1, 256, 64, 64]),
+    });
+    const { feeds } = browserDecoderFeeds({ points: [{ x: 300, y: 200, label: 1 }] }, 800, 600);
+    const inputs: Record<string, ort.Tensor> = { ...prepared };
+    for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor("float32", f.data, f.dims);
+    const lowRes = async (p: string, level: "all" | "disabled") => {
+      const session = await ort.InferenceSession.create(p, { graphOptimizationLevel: level });
+      const out = await session.run(inputs);
+      await session.release();
+      return out[BROWSER_DECODER_OUTPUTS.lowResMasks]!.data as Float32Array;
+    };
+    const expected = await lowRes(raw.click.path, "all");
+    const got = await lowRes(shipped.click.path, "disabled");
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - got[i]!));
+    expect(worst).toBeLessThan(1e-3);
+    await prepare.release();
+  }, 120_000);
 });

@@ -4,10 +4,17 @@
  * Cache Storage) can never run a stale one: changed bytes are a different name. There is no version to
  * bump by hand. The derivation runs once per process from the code that process runs (about half a
  * second), never trusting a file an older build left on disk under a hand-kept name.
+ *
+ * Parts listed in `preOptimize` are shipped pre-optimised: onnxruntime-node (the same release as the
+ * browser's onnxruntime-web) applies its "extended" graph optimisations (constant folding, fusions) once
+ * here and saves the result, and the browser loads it with optimisation off. Same operators and weights,
+ * same outputs (to float rounding), but creating the session in WASM takes a fraction of the time.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import * as ort from "onnxruntime-node";
 import type { DecoderDerivation } from "../browser-model";
 import { defaultCacheDir, type ModelFiles, readVerifiedModelFile } from "./model-files";
 
@@ -17,6 +24,25 @@ export interface ServedGraph {
   /** lowercase hex sha256 of the file's bytes */
   sha256: string;
   bytes: number;
+  /** Optimised here: the browser creates its session with graph optimisation off. */
+  preOptimized: boolean;
+}
+
+/** The graph as onnxruntime's "extended" optimisations leave it (see the module comment). */
+export async function preOptimizeGraph(model: Uint8Array): Promise<Uint8Array> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "sam-preopt-"));
+  try {
+    const out = path.join(dir, "optimized.onnx");
+    const session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: "extended",
+      optimizedModelFilePath: out,
+      intraOpNumThreads: 1,
+    });
+    await session.release();
+    return new Uint8Array(await readFile(out));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -54,8 +80,10 @@ async function deriveAndStore<Part extends string>(
   stock: Uint8Array,
   derivation: DecoderDerivation<Part>,
   cacheDir: string,
+  preOptimize: readonly Part[],
 ): Promise<Record<Part, ServedGraph>> {
   const derived = derivation.derive(stock);
+  for (const part of preOptimize) derived[part] = await preOptimizeGraph(derived[part]);
   const named = nameGraphs(derivation, derived);
   await mkdir(cacheDir, { recursive: true });
   const out = {} as Record<Part, ServedGraph>;
@@ -74,7 +102,7 @@ async function deriveAndStore<Part extends string>(
         throw e;
       }
     }
-    out[part] = { path: target, sha256, bytes };
+    out[part] = { path: target, sha256, bytes, preOptimized: preOptimize.includes(part) };
   }
   return out;
 }
@@ -88,13 +116,14 @@ export async function servedDecoderGraphs<Part extends string>(
   files: ModelFiles,
   derivation: DecoderDerivation<Part>,
   cacheDir: string = defaultCacheDir(),
+  preOptimize: readonly Part[] = [],
 ): Promise<Record<Part, ServedGraph>> {
   const stockSha = files.decoderSha256.toLowerCase();
   const stock = await readVerifiedModelFile(files.decoderPath, stockSha);
-  const key = JSON.stringify([cacheDir, derivation.name, stockSha]);
+  const key = JSON.stringify([cacheDir, derivation.name, stockSha, preOptimize]);
   let pending = inThisProcess.get(key);
   if (!pending) {
-    pending = deriveAndStore(stock, derivation, cacheDir);
+    pending = deriveAndStore(stock, derivation, cacheDir, preOptimize);
     inThisProcess.set(key, pending);
     pending.catch(() => inThisProcess.delete(key));
   }
@@ -102,7 +131,7 @@ export async function servedDecoderGraphs<Part extends string>(
   // A cache folder wiped under a running server: derive again rather than serve a missing file.
   if (!(await Promise.all(derivation.parts.map((p) => exists(graphs[p].path)))).every(Boolean)) {
     inThisProcess.delete(key);
-    return servedDecoderGraphs(files, derivation, cacheDir);
+    return servedDecoderGraphs(files, derivation, cacheDir, preOptimize);
   }
   return graphs;
 }

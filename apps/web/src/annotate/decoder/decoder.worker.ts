@@ -124,13 +124,22 @@ async function loadGraph(graph: GraphFile): Promise<Uint8Array> {
 }
 
 /** The sessions, each created as soon as its graph and the runtime are there; refine after `ready`. */
-let sessionOptions: Ort.InferenceSession.SessionOptions | null = null;
-let refineGraph: Promise<Uint8Array> | null = null;
+let executionProviders: string[] = ["wasm"];
+let refineGraph: { file: GraphFile; bytes: Promise<Uint8Array> } | null = null;
+
+/** A graph shipped pre-optimised is loaded as it is; others get onnxruntime's full optimisation here. */
+const optionsFor = (graph: GraphFile): Ort.InferenceSession.SessionOptions => ({
+  executionProviders,
+  graphOptimizationLevel: graph.preOptimized ? "disabled" : "all",
+});
 let refineSession: Promise<Ort.InferenceSession> | null = null;
 
 async function init(msg: InitRequest): Promise<void> {
   const started = performance.now();
   const gpu = msg.preferWebGpu && (await realGpu());
+  // The runtime does not depend on the graph list: both are on their way at once.
+  const runtimeReady = loadRuntime(msg, gpu);
+  runtimeReady.catch(() => {});
   const listed = await fetch(msg.graphsUrl, { credentials: "same-origin" });
   if (!listed.ok) throw new Error(`decoder graphs: HTTP ${listed.status}`);
   const { graphs } = (await listed.json()) as { graphs: GraphFile[] };
@@ -141,19 +150,15 @@ async function init(msg: InitRequest): Promise<void> {
   };
   void forgetOtherGraphs(graphs, self.location.origin).catch(() => {});
   // Everything downloads at once; each session starts when its bytes and the runtime are there.
-  const runtimeReady = loadRuntime(msg, gpu);
   const prepareBytes = loadGraph(byPart("prepare"));
   const clickBytes = loadGraph(byPart("click"));
-  refineGraph = loadGraph(byPart("refine"));
-  refineGraph.catch(() => {});
+  refineGraph = { file: byPart("refine"), bytes: loadGraph(byPart("refine")) };
+  refineGraph.bytes.catch(() => {});
   const runtime = await runtimeReady;
-  sessionOptions = {
-    executionProviders: gpu ? ["webgpu", "wasm"] : ["wasm"],
-    graphOptimizationLevel: "all",
-  };
-  const prepare = await runtime.InferenceSession.create(await prepareBytes, sessionOptions);
+  executionProviders = gpu ? ["webgpu", "wasm"] : ["wasm"];
+  const prepare = await runtime.InferenceSession.create(await prepareBytes, optionsFor(byPart("prepare")));
   mark("prepare session created");
-  const click = await runtime.InferenceSession.create(await clickBytes, sessionOptions);
+  const click = await runtime.InferenceSession.create(await clickBytes, optionsFor(byPart("click")));
   mark("click session created");
   ort = runtime;
   sessions = { prepare, click };
@@ -177,8 +182,8 @@ async function init(msg: InitRequest): Promise<void> {
  */
 function refine(): Promise<Ort.InferenceSession> {
   refineSession ??= (async () => {
-    if (!ort || !sessionOptions || !refineGraph) throw new Error("decoder not initialised");
-    const session = await ort.InferenceSession.create(await refineGraph, sessionOptions);
+    if (!ort || !refineGraph) throw new Error("decoder not initialised");
+    const session = await ort.InferenceSession.create(await refineGraph.bytes, optionsFor(refineGraph.file));
     refineGraph = null;
     mark("refine session created");
     return session;

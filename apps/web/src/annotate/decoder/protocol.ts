@@ -7,6 +7,8 @@ export interface GraphFile {
   url: string;
   sha256: string;
   bytes: number;
+  /** Shipped optimised (see `servedDecoderGraphs`): created with graph optimisation off. */
+  preOptimized: boolean;
 }
 
 export interface InitRequest {
