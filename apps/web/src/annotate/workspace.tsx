@@ -43,7 +43,12 @@ const CanvasView = dynamic(() => import("./canvas-view").then((m) => m.CanvasVie
 
 const TOOL_NAMES: Record<Tool, string> = { prompt: "SAM (P)", brush: "Brush (B)", eraser: "Eraser (E)" };
 
-export function AnnotationWorkspace({ imageId }: { imageId: string }) {
+export function AnnotationWorkspace(props: {
+  imageId: string;
+  /** The decoder's model version as the server found it, so loading starts before the first query. */
+  modelVersionId?: string | null;
+}) {
+  const { imageId } = props;
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -67,7 +72,7 @@ export function AnnotationWorkspace({ imageId }: { imageId: string }) {
 
   const session = useDecoderSession({
     imageId,
-    modelVersionId: ws?.modelVersionId ?? null,
+    modelVersionId: ws?.modelVersionId ?? props.modelVersionId ?? null,
     projectId: ws?.image.projectId ?? null,
     onError: setMessage,
   });

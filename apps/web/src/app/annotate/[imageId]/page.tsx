@@ -1,4 +1,6 @@
+import { assertCanViewImage } from "@sas/api/http";
 import { sessionUser } from "@sas/auth";
+import { decodingModelVersions, prisma } from "@sas/db";
 import { headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 import { z } from "zod";
@@ -6,11 +8,22 @@ import { AnnotationWorkspace } from "../../../annotate/workspace";
 
 const paramsSchema = z.object({ imageId: z.uuid() });
 
-/** The assisted-manual annotation screen for one image. */
+/**
+ * The assisted-manual annotation screen for one image. The model version whose decoder the page runs is
+ * looked up here, so the browser starts loading the decoder as the page hydrates instead of after its
+ * first API call; access is checked as the API checks it (a refusal is left to the page to show).
+ */
 export default async function AnnotatePage({ params }: { params: Promise<{ imageId: string }> }) {
   const parsed = paramsSchema.safeParse(await params);
   if (!parsed.success) notFound();
   const { imageId } = parsed.data;
-  if (!(await sessionUser(await headers()))) redirect(`/sign-in?next=/annotate/${imageId}`);
-  return <AnnotationWorkspace imageId={imageId} />;
+  const user = await sessionUser(await headers());
+  if (!user) redirect(`/sign-in?next=/annotate/${imageId}`);
+  const modelVersionId = await assertCanViewImage(prisma(), user, imageId)
+    .then(({ image }) => decodingModelVersions(prisma(), image))
+    .then(
+      (versions) => versions.decoding?.id ?? null,
+      () => null,
+    );
+  return <AnnotationWorkspace imageId={imageId} modelVersionId={modelVersionId} />;
 }
