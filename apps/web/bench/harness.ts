@@ -30,6 +30,12 @@ export interface BenchApp {
   images: ImageRow[];
   /** A fresh browser context (own empty HTTP cache and storage) signed in as the annotator. */
   annotatorContext(): Promise<BrowserContext>;
+  /**
+   * A browser with a profile on disk, as a person's browser is (disk HTTP cache, compiled-code cache,
+   * Cache Storage), signed in as the annotator: an empty folder is a first visit, the same folder again
+   * a returning one. Close it when done (it is its own browser process).
+   */
+  annotatorProfile(userDataDir: string): Promise<BrowserContext>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +165,15 @@ export async function startBenchApp(opts: {
       images,
       annotatorContext: async () => {
         const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+        await context.addCookies(cookies);
+        return context;
+      },
+      annotatorProfile: async (userDataDir) => {
+        const context = await chromium.launchPersistentContext(userDataDir, {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: CHROMIUM_ARGS,
+          viewport: { width: 1400, height: 900 },
+        });
         await context.addCookies(cookies);
         return context;
       },

@@ -3,9 +3,13 @@
 // in headless Debian Chromium against the real app (`npm start` on a scratch database, see harness.ts).
 // The click is made as soon as the page says it can answer one (decoder and embedding ready), at the
 // image centre; the time is the page's own clock (performance.now() at the paint, from navigation start).
-// "Cold": a fresh browser context each time (empty HTTP cache, Cache Storage and IndexedDB), each run on
-// another image. "Warm": reloads of one page in a context that has opened it before. Where the time
-// goes is read from the page's loading timeline (window.__sasOpenTimeline): medians per step.
+// The browser keeps a profile on disk, as a person's does (HTTP cache, compiled-code cache, Cache Storage).
+// "Cold": a new, empty profile each time, each run on another image. "Warm": the same profile opening
+// one image again and again (a new page each time: nothing of the previous one's memory is reused).
+// Where the time goes is read from the page's loading timeline (window.__sasOpenTimeline): medians.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "@playwright/test";
 import { z } from "zod";
@@ -74,20 +78,30 @@ async function main() {
       throw new Error(
         `${args.cold} cold runs need ${args.cold + 1} images, the demo has ${app.images.length}`,
       );
+    const profiles = await mkdtemp(path.join(os.tmpdir(), "sas-bench-open-profiles-"));
     const cold: OpenRun[] = [];
-    for (let i = 0; i < args.cold; i++) {
-      const context = await app.annotatorContext();
-      cold.push(await openAndClick(await context.newPage(), app.base, app.images[i]!));
-      await context.close();
-    }
-    // Warm: one context opens the page once (filling the caches), then reloads it.
-    const context = await app.annotatorContext();
-    const page = await context.newPage();
-    const image = app.images[args.cold]!;
-    await openAndClick(page, app.base, image);
     const warm: OpenRun[] = [];
-    for (let i = 0; i < args.warm; i++) warm.push(await openAndClick(page, app.base, image));
-    await context.close();
+    try {
+      for (let i = 0; i < args.cold; i++) {
+        const context = await app.annotatorProfile(path.join(profiles, `cold-${i}`));
+        cold.push(await openAndClick(await context.newPage(), app.base, app.images[i]!));
+        await context.close();
+      }
+      // Warm: one profile opens the page once (filling its caches), then opens it again in new pages.
+      const image = app.images[args.cold]!;
+      const context = await app.annotatorProfile(path.join(profiles, "warm"));
+      const first = await context.newPage();
+      await openAndClick(first, app.base, image);
+      await first.close();
+      for (let i = 0; i < args.warm; i++) {
+        const page = await context.newPage();
+        warm.push(await openAndClick(page, app.base, image));
+        await page.close();
+      }
+      await context.close();
+    } finally {
+      await rm(profiles, { recursive: true, force: true });
+    }
 
     const coldMs = cold.map((r) => Math.round(r.firstMaskMs));
     const warmMs = warm.map((r) => Math.round(r.firstMaskMs));
