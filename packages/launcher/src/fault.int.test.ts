@@ -156,6 +156,11 @@ afterAll(async () => {
   }
   await stopRedis();
   await rm(dataDir, { recursive: true, force: true });
+  // The database is this suite's alone: nothing of it outlives the run.
+  const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/sas_fault_suite$/, "/postgres") });
+  await admin.connect();
+  await admin.query("DROP DATABASE IF EXISTS sas_fault_suite WITH (FORCE)");
+  await admin.end();
 }, 120_000);
 
 describe("one crashed process never takes the stack down", () => {
