@@ -127,15 +127,23 @@ export async function statsFor<T>(
   return view(db, await statsScope(db, input));
 }
 
+/** The most one statistics query may take before the database stops it. */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
 /**
  * Runs one statistics query with room to sort in memory: percentiles and per-image groups sort up to a
  * million values, which the server's default work_mem (4 MB) would spill to disk. SET LOCAL keeps the
- * setting to this one transaction.
+ * settings to this one transaction, and a statement timeout bounds what one dashboard view may cost. The
+ * transaction's own timeout is above the statement's, so a slow query ends with the database's error,
+ * not with Prisma's 5-second default for transactions.
  */
 export async function statsRows<T>(db: PrismaClient, query: Prisma.Sql): Promise<T> {
-  const [, rows] = await db.$transaction([
-    db.$executeRawUnsafe("SET LOCAL work_mem = '64MB'"),
-    db.$queryRaw<T>(query),
-  ]);
-  return rows;
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe("SET LOCAL work_mem = '64MB'");
+      await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
+      return tx.$queryRaw<T>(query);
+    },
+    { timeout: STATEMENT_TIMEOUT_MS + 5_000, maxWait: 10_000 },
+  );
 }
