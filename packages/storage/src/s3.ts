@@ -100,6 +100,8 @@ export class S3Storage implements BlobStorage {
     try {
       await upload.done();
     } catch (error) {
+      // A failed upload stops reading: the source is ended too, so its writer is not left waiting to drain.
+      if (body instanceof Readable) body.destroy();
       if (upload.uploadId) await this.abortUpload(Key, upload.uploadId);
       throw error;
     }
@@ -136,7 +138,8 @@ export class S3Storage implements BlobStorage {
         ),
       );
       if (!response.Body) return;
-      for await (const chunk of response.Body as AsyncIterable<Uint8Array>) yield Buffer.from(chunk);
+      for await (const chunk of response.Body as AsyncIterable<Uint8Array>)
+        yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
     const readable = Readable.from(body(), { objectMode: false });
     readable.once("close", () => abort.abort());
