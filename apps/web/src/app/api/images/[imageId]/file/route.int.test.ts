@@ -103,4 +103,12 @@ describe("GET /api/images/:imageId/file on S3 storage", () => {
     expect(second.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await second.arrayBuffer()), marker)).toBe(0);
   });
+
+  it("answers 404 when the original is gone and no preview was stored", async () => {
+    await storage().delete(thumbnailKey(sha256, THUMBNAIL_SIDE));
+    const originalKey = (await prisma().image.findUniqueOrThrow({ where: { id: imageId } })).storageKey;
+    await storage().delete(originalKey);
+    expect((await get("thumb")).status).toBe(404);
+    expect((await get()).status).toBe(404);
+  });
 });

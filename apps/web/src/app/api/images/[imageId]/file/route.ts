@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { assertCanViewImage, binaryRoute, jsonError, requireUser } from "@sas/api/http";
 import { logger } from "@sas/config";
 import { prisma, storedThumbnail, THUMBNAIL_SIDE } from "@sas/db";
-import { storage } from "@sas/storage";
+import { BlobNotFoundError, storage } from "@sas/storage";
 import { z } from "zod";
 
 export const dynamic = "force-dynamic";
@@ -38,17 +38,23 @@ export const GET = binaryRoute(async (req: Request, context: { params: Promise<{
     return new Response(null, { status: 304, headers });
 
   const blobs = storage();
-  const stored = await blobs.stat(image.storageKey);
-  if (!stored) {
+  const missing = () => {
     logger("web").error({ imageId: image.id, key: image.storageKey }, "stored original is missing");
     return jsonError(404, "the stored file is missing");
-  }
+  };
   if (thumb) {
-    const preview = await storedThumbnail(blobs, image);
+    // One read when the preview is stored (the usual case for a grid); the original only on the first.
+    const preview = await storedThumbnail(blobs, image).catch((error: unknown) => {
+      if (error instanceof BlobNotFoundError) return null;
+      throw error;
+    });
+    if (!preview) return missing();
     headers.set("Content-Type", "image/webp");
     headers.set("Content-Length", String(preview.byteLength));
     return new Response(new Uint8Array(preview), { headers });
   }
+  const stored = await blobs.stat(image.storageKey);
+  if (!stored) return missing();
   headers.set("Content-Type", image.mimeType);
   headers.set("Content-Length", String(stored.sizeBytes));
   headers.set("Content-Disposition", `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`);
