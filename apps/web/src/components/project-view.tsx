@@ -2,7 +2,7 @@
 
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useCallback } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { workflowStateNames } from "../annotate/workflow-bar";
 import { useTRPC } from "../trpc/client";
 import { ExportPanel } from "./export-panel";
@@ -48,6 +48,15 @@ export function ProjectView({ projectId }: { projectId: string }) {
     void queryClient.invalidateQueries({ queryKey: trpc.project.list.queryKey() });
     void queryClient.invalidateQueries({ queryKey: trpc.work.assignments.queryKey({ projectId }) });
   }, [queryClient, trpc, projectId]);
+
+  // The grid and the assign list poll only while images wait for embeddings; the counts can see the last
+  // one finish before they do, which left "embedding" badges and "(embedding)" labels behind. When
+  // waiting ends, both are read once more.
+  const wasPending = useRef(false);
+  useEffect(() => {
+    if (wasPending.current && !pending) refresh();
+    wasPending.current = pending;
+  }, [pending, refresh]);
 
   if (summary.error) {
     return (
