@@ -11,12 +11,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CLIENT_ADDRESS_HEADER, closeRateLimits, FRONT_SERVER_ENV } from "@sas/auth";
 import { env, repoRoot, resetEnvCache } from "@sas/config";
-import { disconnectPrisma, prisma } from "@sas/db";
+import { createPrisma, disconnectPrisma, prisma } from "@sas/db";
 import { closeQueues } from "@sas/queue";
 import { Redis } from "ioredis";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MASK_BODY_LIMIT, MAX_BATCH_SIZE } from "./request-bounds";
+import { createCaller } from "./root";
 import { closeMaskEvents } from "./services/mask-events";
 import {
   buildPersonaWorld,
@@ -505,5 +506,24 @@ describe("upload route", () => {
     const response = await post({ "x-filename": "big.png", "content-length": String(2 ** 40) });
     expect(response.status).toBe(413);
     expect(response.headers.get("connection")).toBe("close");
+  });
+});
+
+describe("outages", () => {
+  it("a database that does not answer fails a call within 5 s as SERVICE_UNAVAILABLE", async () => {
+    // A non-routable address: connecting hangs until the pool's connect timeout gives up.
+    const unreachable = createPrisma("postgresql://postgres@10.255.255.1:5432/nowhere", { max: 1 });
+    try {
+      const caller = createCaller({ ...world.contexts.admin, db: unreachable });
+      const started = performance.now();
+      const error = await caller.users.list().catch((e: unknown) => e);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(error).toMatchObject({
+        code: "SERVICE_UNAVAILABLE",
+        message: expect.stringMatching(/database is not answering/),
+      });
+    } finally {
+      await unreachable.$disconnect();
+    }
   });
 });
