@@ -8,6 +8,7 @@ import type { AppRouter } from "@sas/api";
 import { type TRPCClient, TRPCClientError } from "@trpc/client";
 import { createDecoderWorker, DecoderClient } from "./decoder/decoder-client";
 import { localStorageStore, Outbox, type OutboxOp, OutboxRefusal } from "./outbox";
+import type { OutboxInputs } from "./payloads";
 
 let decoder: DecoderClient | null = null;
 let decoderModel: string | null = null;
@@ -59,31 +60,23 @@ function reviveTiming(input: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function send(client: TRPCClient<AppRouter>, op: OutboxOp): Promise<unknown> {
+  // Stored as JSON by `enqueue`, which took each kind's procedure input (OutboxInputs); the server
+  // validates it again.
   const input = reviveTiming(op.input);
   try {
     switch (op.kind) {
       case "save":
-        return await client.annotate.saveMask.mutate(
-          input as Parameters<typeof client.annotate.saveMask.mutate>[0],
-        );
+        return await client.annotate.saveMask.mutate(input as OutboxInputs["save"]);
       case "update":
-        return await client.annotate.updateMask.mutate(
-          input as Parameters<typeof client.annotate.updateMask.mutate>[0],
-        );
+        return await client.annotate.updateMask.mutate(input as OutboxInputs["update"]);
       case "delete":
-        return await client.annotate.deleteMask.mutate(
-          input as Parameters<typeof client.annotate.deleteMask.mutate>[0],
-        );
+        return await client.annotate.deleteMask.mutate(input as OutboxInputs["delete"]);
       case "restore":
-        return await client.annotate.restoreMask.mutate(
-          input as Parameters<typeof client.annotate.restoreMask.mutate>[0],
-        );
+        return await client.annotate.restoreMask.mutate(input as OutboxInputs["restore"]);
       case "accept":
-        return await client.annotate.acceptMask.mutate(
-          input as Parameters<typeof client.annotate.acceptMask.mutate>[0],
-        );
+        return await client.annotate.acceptMask.mutate(input as OutboxInputs["accept"]);
       case "review":
-        return await client.review.decide.mutate(input as Parameters<typeof client.review.decide.mutate>[0]);
+        return await client.review.decide.mutate(input as OutboxInputs["review"]);
     }
   } catch (error) {
     if (error instanceof TRPCClientError) {
