@@ -107,10 +107,7 @@ export function DatasetSection({ data, csvHref }: { data: Dataset; csvHref: stri
         title="Relative mask size, sqrt(mask area / image area)"
         testId="chart-dataset-size"
         csvHref={csvHref}
-        caption={`${data.relativeSize.masks} masks · mean ${decimal(data.relativeSize.mean, 3)} · median ${decimal(
-          data.relativeSize.median,
-          3,
-        )}`}
+        caption={`${data.relativeSize.masks} masks · mean ${decimal(data.relativeSize.mean, 3)}`}
       >
         {data.relativeSize.masks ? (
           <ResponsiveContainer width="100%" height={220}>

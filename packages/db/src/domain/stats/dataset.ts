@@ -33,10 +33,10 @@ export interface MasksPerImageDistribution {
   bins: { from: number; to: number | null; images: number }[];
 }
 
+/** Histogram and mean only: a median would sort every mask, the histogram is one hash aggregate. */
 export interface SizeHistogram {
   masks: number;
   mean: number | null;
-  median: number | null;
   bins: { from: number; to: number; count: number }[];
 }
 
@@ -93,19 +93,16 @@ export async function masksPerImageDistribution(
 }
 
 export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope): Promise<SizeHistogram> {
-  const rows = await statsRows<
-    { bin: number | null; count: number; sizeSum: number; median: number | null }[]
-  >(
+  const rows = await statsRows<{ bin: number; count: number; sizeSum: number }[]>(
     db,
     Prisma.sql`
-    WITH sizes AS (
+    SELECT least(floor(s * ${SIZE_BINS}), ${SIZE_BINS - 1})::int AS bin, count(*)::int AS count,
+      sum(s)::float8 AS "sizeSum"
+    FROM (
       SELECT sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) AS s
       FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
-    )
-    -- One pass: a row per bin, and (the empty grouping set, bin null) the overall median.
-    SELECT least(floor(s * ${SIZE_BINS}), ${SIZE_BINS - 1})::int AS bin, count(*)::int AS count,
-      sum(s)::float8 AS "sizeSum", percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 AS median
-    FROM sizes GROUP BY GROUPING SETS ((1), ())`,
+    ) sizes
+    GROUP BY 1`,
   );
   const bins = Array.from({ length: SIZE_BINS }, (_, b) => ({
     from: b / SIZE_BINS,
@@ -114,17 +111,12 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
   }));
   let masks = 0;
   let sum = 0;
-  let median: number | null = null;
   for (const row of rows) {
-    if (row.bin === null) {
-      median = row.median;
-      continue;
-    }
     bins[row.bin]!.count += row.count;
     masks += row.count;
     sum += row.sizeSum;
   }
-  return { masks, mean: masks ? sum / masks : null, median, bins };
+  return { masks, mean: masks ? sum / masks : null, bins };
 }
 
 export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promise<CentreHeatmap> {
