@@ -21,7 +21,16 @@ export const workflowStateNames = {
 
 const OPEN = new Set(["new", "in_progress", "needs_changes"]);
 
-export function WorkflowBar({ imageId, maskCount }: { imageId: string; maskCount: number }) {
+export function WorkflowBar({
+  imageId,
+  maskCount,
+  saving,
+}: {
+  imageId: string;
+  maskCount: number;
+  /** Writes of this image still in the outbox: the server must have them before the image is handed in. */
+  saving: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const state = useQuery({ ...trpc.work.state.queryOptions({ imageId }), refetchInterval: 15_000 });
@@ -105,7 +114,8 @@ export function WorkflowBar({ imageId, maskCount }: { imageId: string; maskCount
           <button
             type="button"
             data-testid="workflow-submit"
-            disabled={busy}
+            disabled={busy || saving}
+            title={saving ? "Waiting for your changes to be saved" : undefined}
             onClick={() => (maskCount === 0 ? setMode("confirm-empty") : void onSubmit(false))}
           >
             Submit
@@ -127,7 +137,7 @@ export function WorkflowBar({ imageId, maskCount }: { imageId: string; maskCount
           <button
             type="button"
             data-testid="confirm-empty-submit"
-            disabled={busy}
+            disabled={busy || saving}
             onClick={() => void onSubmit(true)}
           >
             Nothing to label: submit

@@ -289,7 +289,11 @@ export function AnnotationWorkspace(props: {
       <header className="annotate-bar">
         <Link href={`/projects/${ws.image.projectId}`}>← {ws.projectName}</Link>
         <strong>{ws.image.filename}</strong>
-        <WorkflowBar imageId={imageId} maskCount={shown.length} />
+        <WorkflowBar
+          imageId={imageId}
+          maskCount={shown.length}
+          saving={ops.some((o) => o.imageId === imageId && !o.refused)}
+        />
         <span
           className={online ? "live on" : "live off"}
           data-testid="live-state"
