@@ -125,7 +125,8 @@ async function loadGraph(graph: GraphFile): Promise<Uint8Array> {
 
 /** The sessions, each created as soon as its graph and the runtime are there; refine after `ready`. */
 let executionProviders: string[] = ["wasm"];
-let refineGraph: { file: GraphFile; bytes: Promise<Uint8Array> } | null = null;
+let refineGraph: GraphFile | null = null;
+let refineBytes: Promise<Uint8Array> | null = null;
 
 /** A graph shipped pre-optimised is loaded as it is; others get onnxruntime's full optimisation here. */
 const optionsFor = (graph: GraphFile): Ort.InferenceSession.SessionOptions => ({
@@ -152,8 +153,8 @@ async function init(msg: InitRequest): Promise<void> {
   // Everything downloads at once; each session starts when its bytes and the runtime are there.
   const prepareBytes = loadGraph(byPart("prepare"));
   const clickBytes = loadGraph(byPart("click"));
-  refineGraph = { file: byPart("refine"), bytes: loadGraph(byPart("refine")) };
-  refineGraph.bytes.catch(() => {});
+  // The refinement graph is fetched once the decoder is ready (below), not competing with these.
+  refineGraph = byPart("refine");
   const runtime = await runtimeReady;
   executionProviders = gpu ? ["webgpu", "wasm"] : ["wasm"];
   const prepare = await runtime.InferenceSession.create(await prepareBytes, optionsFor(byPart("prepare")));
@@ -173,6 +174,9 @@ async function init(msg: InitRequest): Promise<void> {
     threads: runtime.env.wasm.numThreads ?? 1,
     loadMs: performance.now() - started,
   });
+  // Now the refinement graph: its download no longer competes with the first mask.
+  refineBytes = loadGraph(byPart("refine"));
+  refineBytes.catch(() => {});
 }
 
 /**
@@ -183,7 +187,9 @@ async function init(msg: InitRequest): Promise<void> {
 function refine(): Promise<Ort.InferenceSession> {
   refineSession ??= (async () => {
     if (!ort || !refineGraph) throw new Error("decoder not initialised");
-    const session = await ort.InferenceSession.create(await refineGraph.bytes, optionsFor(refineGraph.file));
+    const bytes = await (refineBytes ?? loadGraph(refineGraph));
+    const session = await ort.InferenceSession.create(bytes, optionsFor(refineGraph));
+    refineBytes = null;
     refineGraph = null;
     mark("refine session created");
     return session;
