@@ -145,9 +145,12 @@ test("skip, empty submit, reopen, reject with a reason, fix back to review, prot
   await clickImage(ann, 510, 350);
   await ann.getByTestId("draft-label").fill("black dog");
   await ann.getByTestId("accept").click();
-  // The accepted mask is listed (the save is queued), then stored.
+  // The accepted mask is listed (the save is queued), then stored, then listed from the server's answer
+  // (between the acknowledgement and the refetch the list is briefly empty).
   await expect(ann.getByTestId("mask-count")).toHaveText("1");
   await expect(ann.getByTestId("save-status")).toHaveText("All changes saved");
+  await expect(ann.getByTestId("mask-count")).toHaveText("1");
+  await expect(ann.getByTestId("mask-item")).toHaveAttribute("data-mask-id", /.+/);
   await ann.getByTestId("workflow-submit").click();
   await expect(ann.getByTestId("workflow-state")).toHaveText("submitted");
   const maskItem = ann.getByTestId("mask-item").first();
