@@ -116,7 +116,11 @@ export function WorkflowBar({
             data-testid="workflow-submit"
             disabled={busy || saving}
             title={saving ? "Waiting for your changes to be saved" : undefined}
-            onClick={() => (maskCount === 0 ? setMode("confirm-empty") : void onSubmit(false))}
+            // The page's list or the server's count: either one knowing of a mask means it is not empty
+            // (the list is briefly empty between a save's acknowledgement and its refetch).
+            onClick={() =>
+              maskCount === 0 && s.masks === 0 ? setMode("confirm-empty") : void onSubmit(false)
+            }
           >
             Submit
           </button>
