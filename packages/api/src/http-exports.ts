@@ -4,7 +4,6 @@ export * from "./byte-range";
 export * from "./http";
 export * from "./services/embeddings";
 export { exportFileForDownload } from "./services/exports";
-export { statsCsvDownload } from "./services/stats-csv";
 export * from "./services/ingest";
 export {
   MAX_MODEL_FILE_BYTES,
@@ -14,3 +13,4 @@ export {
   stageModelUpload,
 } from "./services/model-versions";
 export * from "./services/models";
+export { statsCsvDownload } from "./services/stats-csv";

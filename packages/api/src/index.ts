@@ -1,4 +1,4 @@
 export type { SessionUser } from "@sas/auth";
+export { MAX_BATCH_SIZE, trpcBodyLimit } from "./request-bounds";
 export * from "./root";
 export { type Context, createContext } from "./trpc";
-export { MAX_BATCH_SIZE, trpcBodyLimit } from "./request-bounds";
