@@ -1,29 +1,13 @@
 // The web app's Next.js config (apps/web/next.config.js re-exports it).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { contentSecurityPolicy } from "./apps/web/src/server/content-security-policy.js";
 
 const repoRoot = path.dirname(fileURLToPath(import.meta.url));
 
-/**
- * Everything from this origin only; no plugins, no framing (frame-ancestors 'none'), no <base> or form
- * posts elsewhere. The decoder needs two things beyond that: 'wasm-unsafe-eval' (onnxruntime-web compiles
- * WebAssembly; JavaScript eval stays forbidden) and workers (its Web Worker and ORT's thread workers,
- * same-origin or blob:). Next's pages carry inline bootstrap scripts without a nonce when prerendered, so
- * inline scripts and styles are allowed; scripts from anywhere else are not. The dev server also needs eval.
- */
-const contentSecurityPolicy = [
-  "default-src 'self'",
-  `script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'${process.env.NODE_ENV === "development" ? " 'unsafe-eval'" : ""}`,
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+// Pages get their policy, with a per-request script nonce, from apps/web/src/proxy.ts; the paths the proxy
+// does not see (API routes, static chunks such as the decoder worker) get the same policy without a nonce.
+const staticPolicy = contentSecurityPolicy({ dev: process.env.NODE_ENV === "development" });
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
@@ -63,9 +47,12 @@ const nextConfig = {
           { key: "Cross-Origin-Embedder-Policy", value: "require-corp" },
           { key: "X-Content-Type-Options", value: "nosniff" },
           { key: "Referrer-Policy", value: "same-origin" },
-          { key: "Content-Security-Policy", value: contentSecurityPolicy },
         ],
       },
+      ...["/api/:path*", "/_next/static/:path*"].map((source) => ({
+        source,
+        headers: [{ key: "Content-Security-Policy", value: staticPolicy }],
+      })),
     ];
   },
 };
