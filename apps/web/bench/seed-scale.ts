@@ -10,13 +10,18 @@ import { BENCH_IMAGE_SIZES, type SyntheticMask } from "./api-masks";
 const CHUNK = 250_000;
 
 /**
- * The id of bench image `n`: a UUID made from an md5 of its index, the same in SQL (`md5(...)::uuid`) and
+ * The id of bench image `n`: a UUID made from an md5 of its index, the same in SQL (`benchImageIdSql`) and
  * here, so masks find their image by arithmetic and the bench knows every image's size without a query.
  */
 export function benchImageId(n: number): string {
   const hex = createHash("md5").update(`bench-image-${n}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // Version 4 and variant 8 in their nibbles: the API's inputs accept only RFC 9562 UUIDs.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
+
+/** The same id in SQL, for the image index expression `n`. */
+const benchImageIdSql = (n: string) =>
+  `overlay(overlay(md5('bench-image-' || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
 
 /** Image `n` has size BENCH_IMAGE_SIZES[n % 3], as the bench has always assigned them. */
 export function benchImageSizes(images: number): Map<string, string> {
@@ -52,7 +57,7 @@ export async function seedImagesAndMasks(
     await client.query(
       `INSERT INTO "Image" (id, "projectId", filename, "mimeType", width, height, "sizeBytes", sha256,
                             "storageKey", status, "createdAt", "updatedAt")
-       SELECT md5('bench-image-' || g)::uuid, $1::uuid, 'bench-' || lpad(g::text, 7, '0') || '.jpg',
+       SELECT ${benchImageIdSql("g")}, $1::uuid, 'bench-' || lpad(g::text, 7, '0') || '.jpg',
               'image/jpeg', ($2::int[])[g % $4 + 1], ($3::int[])[g % $4 + 1], 400000,
               encode(sha256(('bench-image-' || g)::bytea), 'hex'), 'bench/' || g || '.jpg', 'ready',
               now() - make_interval(secs => $6 - g), now()
@@ -93,7 +98,7 @@ export async function seedImagesAndMasks(
     await client.query(
       `INSERT INTO "Mask" (id, "imageId", rle, bbox, area, "predictedIou", "stabilityScore", "pointCoords",
                            prompts, "cropBox", source, stage, status, "updatedAt")
-       SELECT gen_random_uuid(), md5('bench-image-' || (g % $1))::uuid, p.rle, p.bbox, p.area, 0.9, 0.95,
+       SELECT gen_random_uuid(), ${benchImageIdSql("(g % $1)")}, p.rle, p.bbox, p.area, 0.9, 0.95,
               p.point, '[]'::jsonb, ARRAY[]::float8[], 'auto', 'fully_automatic', 'accepted', now()
        FROM generate_series($2::bigint, $3::bigint) g
        JOIN bench_mask_pool p ON p.size_index = (g % $1) % $4 AND p.k = (g / $1) % $5`,
