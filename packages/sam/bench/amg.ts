@@ -12,6 +12,11 @@
  * full-resolution candidates and the same filters applied at full resolution (`generatePlainAutoMasks`).
  * `--decoder batch` decodes with `BatchPointDecoder` (./node/point-decoder) instead of NodeSam's derived
  * multi-mask decoder. `--points-per-side` changes the grid of both rows (crop layers keep half of it).
+ * `--pred-iou` and `--stability` set the two thresholds (SAM's 0.88 and 0.95 by default).
+ *
+ * `--sweep` decodes each image once at the loosest thresholds of the lists `--sweep-pred-iou` and
+ * `--sweep-stability` and prints recall and masks per image for every pair (see ./amg-sweep), plus the
+ * oracle recall (best of every decoded candidate before NMS), to calibrate the thresholds for a model.
  */
 import { access } from "node:fs/promises";
 import path from "node:path";
@@ -21,6 +26,7 @@ import { decodeRle } from "@sas/sa1b";
 import {
   type AutoMaskParams,
   type AutoMaskStats,
+  autoMaskParamsSchema,
   DEFAULT_AUTO_MASK_PARAMS,
   FILTER_STAGES,
   type PointDecoder,
@@ -28,16 +34,21 @@ import {
 import { type GroundTruth, objectIoU } from "../src/clicker";
 import {
   type AutoMaskResult,
+  decodeCropProposals,
   decodeImage,
   generateAutoMasks,
   generatePlainAutoMasks,
   NodeSam,
   stockPointDecoder,
 } from "../src/node";
+import { type SweepImageResult, sweepGrid, sweepImage } from "./amg-sweep";
 import { DatasetError, type DatasetSample, DEV_DATASET, listDataset, loadGroundTruth } from "./dataset";
 
 const USAGE =
-  "usage: npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--verbose]";
+  "usage: npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--pred-iou 0.88] [--stability 0.95] [--sweep [--sweep-pred-iou 0.88,0.8] [--sweep-stability 0.95,0.9]] [--verbose]";
+
+const DEFAULT_SWEEP_PRED_IOU = [0.88, 0.86, 0.84, 0.82, 0.8, 0.75, 0.7];
+const DEFAULT_SWEEP_STABILITY = [0.95, 0.92, 0.9, 0.88, 0.85, 0.8, 0.75, 0.7];
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -52,7 +63,25 @@ interface Options {
   plain: boolean;
   decoder: DecoderKind;
   pointsPerSide: number;
+  predIou: number;
+  stability: number;
+  sweep: { predIous: number[]; stabilities: number[] } | undefined;
   verbose: boolean;
+}
+
+function threshold(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number in [0, 1], got "${raw}"`);
+  return value;
+}
+
+function thresholdList(name: string, raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined) return fallback;
+  const values = raw.split(",").map((v) => threshold(name, v.trim(), Number.NaN));
+  if (values.some((v) => v === 0))
+    throw new UsageError(`--${name}: 0 disables a filter; sweep values must be > 0`);
+  return values;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -65,6 +94,11 @@ function parseOptions(argv: string[]): Options {
       plain: { type: "boolean", default: false },
       decoder: { type: "string", default: "stock" },
       "points-per-side": { type: "string" },
+      "pred-iou": { type: "string" },
+      stability: { type: "string" },
+      sweep: { type: "boolean", default: false },
+      "sweep-pred-iou": { type: "string" },
+      "sweep-stability": { type: "string" },
       verbose: { type: "boolean", default: false },
     },
     strict: true,
@@ -87,6 +121,14 @@ function parseOptions(argv: string[]): Options {
     plain: values.plain,
     decoder: values.decoder,
     pointsPerSide,
+    predIou: threshold("pred-iou", values["pred-iou"], DEFAULT_AUTO_MASK_PARAMS.predIouThresh),
+    stability: threshold("stability", values.stability, DEFAULT_AUTO_MASK_PARAMS.stabilityScoreThresh),
+    sweep: values.sweep
+      ? {
+          predIous: thresholdList("sweep-pred-iou", values["sweep-pred-iou"], DEFAULT_SWEEP_PRED_IOU),
+          stabilities: thresholdList("sweep-stability", values["sweep-stability"], DEFAULT_SWEEP_STABILITY),
+        }
+      : undefined,
     verbose: values.verbose,
   };
 }
@@ -195,10 +237,73 @@ async function runImage(
   return { auto: autoRun, plain: score(gt, base, (performance.now() - start) / 1000) };
 }
 
+async function runSweep(
+  sam: NodeSam,
+  decoder: PointDecoder,
+  samples: readonly DatasetSample[],
+  params: AutoMaskParams,
+  lists: { predIous: number[]; stabilities: number[] },
+  json: boolean,
+  verbose: boolean,
+): Promise<void> {
+  const settings = sweepGrid(lists.predIous, lists.stabilities);
+  const loose = {
+    ...params,
+    predIouThresh: Math.min(...lists.predIous),
+    stabilityScoreThresh: Math.min(...lists.stabilities),
+  };
+  const perImage: SweepImageResult[] = [];
+  for (const [i, sample] of samples.entries()) {
+    const [image, gt] = await Promise.all([
+      decodeImage(sample.imagePath, { keepOriginal: true }),
+      loadGroundTruth(sample.gtPath),
+    ]);
+    const start = performance.now();
+    const decoded = await decodeCropProposals(sam, decoder, image, autoMaskParamsSchema.parse(loose));
+    const r = sweepImage(decoded, gt, loose, settings);
+    perImage.push(r);
+    if (verbose) console.error(JSON.stringify({ image: sample.name, ...r }));
+    const d = settings.findIndex(
+      (s) =>
+        s.predIouThresh === params.predIouThresh && s.stabilityScoreThresh === params.stabilityScoreThresh,
+    );
+    const atDefault =
+      d >= 0 ? `, at ${params.predIouThresh}/${params.stabilityScoreThresh} ${r.bestIou[d]!.toFixed(3)}` : "";
+    console.error(
+      `[${i + 1}/${samples.length}] ${sample.name}: oracle IoU ${r.oracleIou.toFixed(3)}${atDefault}, ${((performance.now() - start) / 1000).toFixed(1)} s`,
+    );
+  }
+  const n = perImage.length;
+  const share = (f: (r: SweepImageResult) => boolean) => perImage.filter(f).length / n;
+  const rows = settings.map((s, k) => ({
+    ...s,
+    recall50: share((r) => r.bestIou[k]! >= 0.5),
+    recall75: share((r) => r.bestIou[k]! >= 0.75),
+    masksPerImage: perImage.reduce((a, r) => a + r.masks[k]!, 0) / n,
+  }));
+  const oracle = { recall50: share((r) => r.oracleIou >= 0.5), recall75: share((r) => r.oracleIou >= 0.75) };
+  console.log(
+    `threshold sweep, ${n} images; oracle (every candidate at the loosest thresholds, before NMS): recall@0.5 ${oracle.recall50.toFixed(3)}, recall@0.75 ${oracle.recall75.toFixed(3)}`,
+  );
+  console.log("pred IoU  stability  recall@0.5  recall@0.75  masks/image");
+  for (const r of rows) {
+    console.log(
+      `${r.predIouThresh.toFixed(2).padStart(8)}  ${r.stabilityScoreThresh.toFixed(2).padStart(9)}  ${r.recall50.toFixed(3).padStart(10)}  ${r.recall75.toFixed(3).padStart(11)}  ${r.masksPerImage.toFixed(1).padStart(11)}`,
+    );
+  }
+  if (json)
+    console.log(JSON.stringify({ images: n, oracle, sweep: rows, bestIou: perImage.map((r) => r.bestIou) }));
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const samples = (await listDataset(options.dataset)).slice(0, options.limit);
-  const params: AutoMaskParams = { ...DEFAULT_AUTO_MASK_PARAMS, pointsPerSide: options.pointsPerSide };
+  const params: AutoMaskParams = {
+    ...DEFAULT_AUTO_MASK_PARAMS,
+    pointsPerSide: options.pointsPerSide,
+    predIouThresh: options.predIou,
+    stabilityScoreThresh: options.stability,
+  };
   const sam = await NodeSam.load();
   let decoderKind = options.decoder;
   let batch: Awaited<ReturnType<typeof loadBatchDecoder>> = null;
@@ -212,6 +317,15 @@ async function main(): Promise<void> {
     }
   }
   const decoder = batch ?? stockPointDecoder(sam);
+  if (options.sweep) {
+    try {
+      await runSweep(sam, decoder, samples, params, options.sweep, options.json, options.verbose);
+    } finally {
+      await batch?.release();
+      await sam.release();
+    }
+    return;
+  }
   const autoRuns: RunResult[] = [];
   const plainRuns: RunResult[] = [];
   try {

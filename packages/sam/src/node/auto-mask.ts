@@ -80,7 +80,7 @@ async function cropInput(image: DecodedImage, crop: CropBox): Promise<SamImageIn
  */
 function finishImage(
   proposals: readonly Proposal[],
-  p: AutoMaskParams,
+  p: Pick<AutoMaskParams, "boxNmsThresh" | "cropNmsThresh" | "minMaskRegionArea">,
   W: number,
   H: number,
   counts: FilterCounts,
@@ -97,22 +97,30 @@ function finishImage(
   return cleaned.map((proposal) => toAutoMask(proposal, W, H));
 }
 
+/** What the decoding half of the generator leaves: each crop's proposals, before NMS, in the crop's frame. */
+export interface CropProposals {
+  crops: CropBox[];
+  /** `perCrop[i]` belongs to `crops[i]`: candidates that passed the thresholds and the crop-edge filter. */
+  perCrop: Proposal[][];
+  counts: FilterCounts;
+  points: number;
+  encodeMs: number;
+  decodeMs: number;
+}
+
 /**
- * Runs the automatic mask generator on one image with SAM's semantics for every parameter (see `../amg`):
- * point grid per crop layer, crops with their own embeddings, batched multimask decoding, predicted-IoU and
- * stability filters, crop-edge filter, box NMS per crop, NMS across crops preferring smaller crops, optional
- * small-region cleanup, SAM's output records.
+ * The expensive half of SAM's generator: for every crop (whole image first), encode it once and decode its
+ * point grid in batches, keeping the candidates that pass predicted IoU, stability and the crop-edge
+ * filter (`batchProposals`). Nothing here depends on the NMS settings, so a caller may decode once at loose
+ * thresholds and assemble many times at stricter ones (`bench:amg --sweep` does).
  */
-export async function generateAutoMasks(
+export async function decodeCropProposals(
   encoder: { encode(image: SamImageInput): Promise<ImageEmbedding> },
   decoder: PointDecoder,
   image: DecodedImage,
-  params: AutoMaskParams,
-  options: AutoMaskOptions = {},
-): Promise<AutoMaskResult> {
-  const start = performance.now();
-  const p = autoMaskParamsSchema.parse(params);
-  const { signal, onProgress } = options;
+  p: AutoMaskParams,
+  { signal, onProgress }: AutoMaskOptions = {},
+): Promise<CropProposals> {
   const { width: W, height: H } = image;
   const grids = buildAllLayerPointGrids(pointsPerSideByLayer(p));
   const crops = generateCropBoxes(W, H, p.cropNLayers, p.cropOverlapRatio);
@@ -121,8 +129,7 @@ export async function generateAutoMasks(
   let encodeMs = 0;
   let decodeMs = 0;
   let donePoints = 0;
-
-  const fromCrops: Proposal[] = [];
+  const perCrop: Proposal[][] = [];
   for (const crop of crops) {
     signal?.throwIfAborted();
     const input = await cropInput(image, crop);
@@ -143,19 +150,58 @@ export async function generateAutoMasks(
       donePoints += batch.length / 2;
       onProgress?.(donePoints / totalPoints);
     }
-    for (const proposal of finishCrop(inCrop, crop.box, p.boxNmsThresh, counts)) fromCrops.push(proposal);
+    perCrop.push(inCrop);
   }
+  return { crops, perCrop, counts, points: totalPoints, encodeMs, decodeMs };
+}
 
-  const deduped = dedupeAcrossCrops(fromCrops, crops.length, p.cropNmsThresh, counts);
-  const masks = finishImage(deduped, p, W, H, counts);
+/**
+ * The cheap half: box NMS within each crop, NMS across crops preferring smaller crops, optional
+ * small-region cleanup, output records. `counts` receives the counts of these stages.
+ */
+export function assembleAutoMasks(
+  decoded: Pick<CropProposals, "crops" | "perCrop">,
+  p: Pick<AutoMaskParams, "boxNmsThresh" | "cropNmsThresh" | "minMaskRegionArea">,
+  W: number,
+  H: number,
+  counts: FilterCounts,
+): AutoMask[] {
+  const fromCrops: Proposal[] = [];
+  for (const [i, crop] of decoded.crops.entries()) {
+    for (const proposal of finishCrop(decoded.perCrop[i]!, crop.box, p.boxNmsThresh, counts)) {
+      fromCrops.push(proposal);
+    }
+  }
+  const deduped = dedupeAcrossCrops(fromCrops, decoded.crops.length, p.cropNmsThresh, counts);
+  return finishImage(deduped, p, W, H, counts);
+}
+
+/**
+ * Runs the automatic mask generator on one image with SAM's semantics for every parameter (see `../amg`):
+ * point grid per crop layer, crops with their own embeddings, batched multimask decoding, predicted-IoU and
+ * stability filters, crop-edge filter, box NMS per crop, NMS across crops preferring smaller crops, optional
+ * small-region cleanup, SAM's output records.
+ */
+export async function generateAutoMasks(
+  encoder: { encode(image: SamImageInput): Promise<ImageEmbedding> },
+  decoder: PointDecoder,
+  image: DecodedImage,
+  params: AutoMaskParams,
+  options: AutoMaskOptions = {},
+): Promise<AutoMaskResult> {
+  const start = performance.now();
+  const p = autoMaskParamsSchema.parse(params);
+  const decoded = await decodeCropProposals(encoder, decoder, image, p, options);
+  const { counts } = decoded;
+  const masks = assembleAutoMasks(decoded, p, image.width, image.height, counts);
   return {
     masks,
     stats: {
       filterCounts: { ...counts },
-      crops: crops.length,
-      points: totalPoints,
-      encodeMs,
-      decodeMs,
+      crops: decoded.crops.length,
+      points: decoded.points,
+      encodeMs: decoded.encodeMs,
+      decodeMs: decoded.decodeMs,
       totalMs: performance.now() - start,
     },
   };
