@@ -1,7 +1,7 @@
 /**
  * bench:stats — the manager dashboard's queries over a project with many masks.
  *
- *   npm run bench:stats -- [--masks 1000000] [--runs 10] [--json] [--keep]
+ *   npm run bench:stats -- [--masks 1000000] [--runs 10] [--json] [--keep] [--database URL] [--only TEXT]
  *
  * Seeds a scratch database (on DATABASE_URL's server, dropped at the end unless --keep) with one project
  * of `--masks` masks in SQL (generate_series, not row by row): 50 masks per image, made one after the other
@@ -11,6 +11,10 @@
  * 300-byte string, so rows weigh about what real ones do. Then VACUUM ANALYZE (autovacuum would do the same
  * on a live server) and each dashboard query `--runs` times, after one warm-up run, with and without
  * filters. Prints a table of p50/p95 per query and one JSON line whose `p95` is over all of them.
+ *
+ * `--database URL` measures a database seeded before (with `--keep`) instead: it is migrated to the
+ * latest schema (new indexes and triggers), analysed, and kept. `--only TEXT` runs the queries whose name
+ * contains TEXT. Both are for development; the numbers of record come from a fresh seed.
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -47,6 +51,8 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "10" },
     json: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    database: { type: "string" },
+    only: { type: "string" },
   },
 });
 
@@ -202,18 +208,26 @@ async function main(): Promise<void> {
   const runs = Number(args.runs);
   if (!Number.isInteger(masks) || masks < 100) throw new Error("--masks must be an integer of at least 100");
   if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
-  const scratch = await createScratchDatabase(
-    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-    "sas_bench_stats",
-  );
+  const scratch = args.database
+    ? { url: args.database, drop: async () => {} }
+    : await createScratchDatabase(
+        process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+        "sas_bench_stats",
+      );
+  const keep = args.keep || Boolean(args.database);
   const db = createPrisma(scratch.url, { max: 4 });
   try {
     await migrate(scratch.url);
-    log(`seeding ${masks} masks`);
-    const seedStart = performance.now();
-    await seed(scratch.url, masks);
-    const seedSeconds = (performance.now() - seedStart) / 1000;
-    log(`seeded in ${seedSeconds.toFixed(1)} s`);
+    let seedSeconds = 0;
+    if (args.database) {
+      await db.$executeRawUnsafe("VACUUM ANALYZE");
+    } else {
+      log(`seeding ${masks} masks`);
+      const seedStart = performance.now();
+      await seed(scratch.url, masks);
+      seedSeconds = (performance.now() - seedStart) / 1000;
+      log(`seeded in ${seedSeconds.toFixed(1)} s`);
+    }
     const project = await db.project.findFirstOrThrow({ where: { name: "bench-stats" } });
     const annotator = await db.user.findFirstOrThrow({ where: { email: "annotator1@bench.local" } });
     const all = await statsScope(db, { projectId: project.id });
@@ -226,7 +240,10 @@ async function main(): Promise<void> {
     });
     const results: { name: string; p50: number; p95: number; max: number }[] = [];
     const every: number[] = [];
-    for (const q of queries(db, all, filtered, project.id, annotator.id)) {
+    const chosen = queries(db, all, filtered, project.id, annotator.id).filter(
+      (q) => !args.only || q.name.includes(args.only),
+    );
+    for (const q of chosen) {
       await q.run();
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -278,11 +295,11 @@ async function main(): Promise<void> {
     );
   } finally {
     await db.$disconnect();
-    if (args.keep) log(`kept ${scratch.url}`);
+    if (keep) log(`kept ${scratch.url}`);
     else await scratch.drop().catch(() => {});
   }
 }
 
 await main();
 // A kept database leaves its admin connection open; nothing else is pending.
-if (args.keep) process.exit(0);
+if (args.keep || args.database) process.exit(0);

@@ -25,6 +25,19 @@ export const SIZE_BINS = 20;
 /** Centre heatmap: a GRID x GRID grid over the normalised image. */
 export const CENTRE_GRID = 10;
 
+/**
+ * The bin expressions, with their constants written into the SQL: migration 20261201170000 keeps
+ * statistics on exactly these expressions (CREATE STATISTICS), so the planner knows they take a few dozen
+ * values and counts them in a small hash table, in parallel, instead of sizing it for a group per mask.
+ * Change both together.
+ */
+const RELATIVE_SIZE = Prisma.sql`sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight"))`;
+const SIZE_BIN = Prisma.sql`least(floor(${RELATIVE_SIZE} * ${Prisma.raw(String(SIZE_BINS))}), ${Prisma.raw(String(SIZE_BINS - 1))})::int`;
+const cell = (column: Prisma.Sql) =>
+  Prisma.sql`greatest(least(floor(${column} * ${Prisma.raw(String(CENTRE_GRID))}), ${Prisma.raw(String(CENTRE_GRID - 1))}), 0)::int`;
+const CENTRE_ROW = cell(Prisma.sql`m."centreY"`);
+const CENTRE_COL = cell(Prisma.sql`m."centreX"`);
+
 export interface MasksPerImageDistribution {
   images: number;
   masks: number;
@@ -96,12 +109,9 @@ export async function relativeSizeHistogram(db: PrismaClient, scope: StatsScope)
   const rows = await statsRows<{ bin: number; count: number; sizeSum: number }[]>(
     db,
     Prisma.sql`
-    SELECT least(floor(s * ${SIZE_BINS}), ${SIZE_BINS - 1})::int AS bin, count(*)::int AS count,
-      sum(s)::float8 AS "sizeSum"
-    FROM (
-      SELECT sqrt(m.area::float8 / (m."imageWidth"::float8 * m."imageHeight")) AS s
-      FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
-    ) sizes
+    SELECT ${SIZE_BIN} AS bin, count(*)::int AS count, sum(${RELATIVE_SIZE})::float8 AS "sizeSum"
+    FROM ${MASKS_OF_PROJECT}
+    WHERE ${scope.where("dataset")} AND m."imageWidth" > 0 AND m."imageHeight" > 0
     GROUP BY 1`,
   );
   const bins = Array.from({ length: SIZE_BINS }, (_, b) => ({
@@ -123,14 +133,10 @@ export async function centreHeatmap(db: PrismaClient, scope: StatsScope): Promis
   const rows = await statsRows<{ row: number; col: number; count: number }[]>(
     db,
     Prisma.sql`
-    WITH centres AS (
-      SELECT m."centreX" AS x, m."centreY" AS y
-      FROM ${MASKS_OF_PROJECT}
-      WHERE ${scope.where("dataset")} AND m."centreX" IS NOT NULL AND m."centreY" IS NOT NULL
-    )
-    SELECT greatest(least(floor(y * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS row,
-      greatest(least(floor(x * ${CENTRE_GRID}), ${CENTRE_GRID - 1}), 0)::int AS col, count(*)::int AS count
-    FROM centres GROUP BY 1, 2`,
+    SELECT ${CENTRE_ROW} AS row, ${CENTRE_COL} AS col, count(*)::int AS count
+    FROM ${MASKS_OF_PROJECT}
+    WHERE ${scope.where("dataset")} AND m."centreX" IS NOT NULL AND m."centreY" IS NOT NULL
+    GROUP BY 1, 2`,
   );
   const cells = Array.from({ length: CENTRE_GRID }, () => Array<number>(CENTRE_GRID).fill(0));
   let masks = 0;
