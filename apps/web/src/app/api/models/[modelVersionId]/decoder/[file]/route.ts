@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
-import { binaryRoute, browserDecoderFile, jsonError, requireUser } from "@sas/api/http";
+import { Readable } from "node:stream";
+import { binaryRoute, browserDecoderFile, jsonError, parseRange, requireUser } from "@sas/api/http";
 import { prisma } from "@sas/db";
+import { storage } from "@sas/storage";
 import { z } from "zod";
 
 export const dynamic = "force-dynamic";
@@ -14,20 +15,42 @@ const params = z.object({
 /**
  * One decoder graph (prepare / click / refine) the annotation page's worker runs, by a name that carries
  * the sha256 of its bytes: the same URL always means the same bytes, so browsers keep it for a year.
+ * Streamed from blob storage (where the first process to need it stored it, see `browserDecoderFile`),
+ * with its hash as ETag (304 on a match) and single-range requests (206, 416), as the export route.
  */
 export const GET = binaryRoute(
   async (req: Request, context: { params: Promise<{ modelVersionId: string; file: string }> }) => {
     const parsed = params.safeParse(await context.params);
     if (!parsed.success) return jsonError(404, "model file not found");
     const user = await requireUser(req);
-    const model = await browserDecoderFile(prisma(), user, parsed.data.modelVersionId, parsed.data.file);
-    const headers = {
+    const { modelVersionId, file } = parsed.data;
+    let model = await browserDecoderFile(prisma(), user, modelVersionId, file);
+    const headers = new Headers({
+      "Accept-Ranges": "bytes",
       "Content-Type": "application/octet-stream",
       "Cache-Control": "private, max-age=31536000, immutable",
       ETag: model.etag,
       "Cross-Origin-Resource-Policy": "same-origin",
-    };
+    });
     if (req.headers.get("if-none-match") === model.etag) return new Response(null, { status: 304, headers });
-    return new Response(new Uint8Array(await readFile(model.path)), { headers });
+    const blobs = storage();
+    if ((await blobs.stat(model.key))?.sizeBytes !== model.bytes) {
+      // Gone from storage since this process last looked: stored again (same bytes, same name).
+      model = await browserDecoderFile(prisma(), user, modelVersionId, file, { refresh: true });
+    }
+    const size = model.bytes;
+    const range = parseRange(req.headers.get("range"), size);
+    if (range === "unsatisfiable") {
+      headers.set("Content-Range", `bytes */${size}`);
+      return new Response(null, { status: 416, headers });
+    }
+    if (range === "none") {
+      headers.set("Content-Length", String(size));
+      return new Response(Readable.toWeb(blobs.stream(model.key)) as ReadableStream<Uint8Array>, { headers });
+    }
+    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    headers.set("Content-Length", String(range.end - range.start + 1));
+    const body = Readable.toWeb(blobs.stream(model.key, range)) as ReadableStream<Uint8Array>;
+    return new Response(body, { status: 206, headers });
   },
 );
