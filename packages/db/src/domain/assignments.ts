@@ -48,16 +48,20 @@ export interface NextLeaseInput {
  * stage; review is separate). Images submitted, skipped or in review are never handed out: only a
  * manager's reopen brings them back. Null when nothing is left.
  *
- * Concurrency: every lease is created here, with the image row locked (`FOR NO KEY UPDATE ... SKIP
- * LOCKED`), so concurrent callers walk past each other's candidates instead of queueing on them, and
- * different callers never serialise on one project-wide lock. The lock alone is not enough under READ
- * COMMITTED: a scan whose snapshot predates another transaction's commit can still lock that image right
- * after the other transaction released it, without seeing the lease it wrote. So after locking, a fresh
- * statement (fresh snapshot, taken after every earlier holder of the lock has committed) checks for a live
- * lease, and on finding one the scan runs again; each retry means another caller took that image, so the
- * loop ends. A partial unique index (one active row per image) would not express "unexpired" and cannot
- * be written in schema.prisma, so the drift check could not cover it. One caller's own calls take a
- * transaction-scoped advisory lock, so a double-click cannot lease two images at once.
+ * At scale (a million images, hundreds of people pressing "next"): the image row carries when its live
+ * assignment ends (`leasedUntil`, kept by a trigger on Assignment), so the pool is two partial indexes:
+ * open images nobody holds in hand-out order (`Image_open_for_leasing_idx`), and open images whose lease
+ * ran out before the sweep marked it (`Image_held_for_leasing_idx`, as small as the live leases). One
+ * statement finds the caller's own assignment or claims the oldest candidate of either index, writes the
+ * lease and moves the image on: the transaction is four round trips whatever the size of the project.
+ *
+ * Concurrency: the candidate row is locked `FOR NO KEY UPDATE SKIP LOCKED`, so concurrent callers walk
+ * past each other's candidates instead of queueing on them, and nobody serialises on a project-wide lock.
+ * Because the lease is on the locked row itself, a row another caller leased after this statement's
+ * snapshot is re-checked on its latest version when locked (READ COMMITTED re-evaluates the WHERE of a
+ * row it locks) and skipped: no second look is needed. One caller's own calls take a
+ * transaction-scoped advisory lock first, so a double-click cannot lease two images at once (the second
+ * call's statement starts after the first committed, and finds its lease as its own).
  */
 export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promise<Lease | null> {
   const { projectId, userId } = input;
@@ -65,66 +69,77 @@ export async function nextLease(db: PrismaClient, input: NextLeaseInput): Promis
   const now = input.now ?? new Date();
   return db.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`lease:${projectId}:${userId}`}, 0))`;
-      // The project's own lease length (what a manager's assignment gets too) unless the caller says.
-      const leaseMs =
-        input.leaseMs ??
-        ((await tx.project.findUnique({ where: { id: projectId }, select: { assignmentLeaseSecs: true } }))
-          ?.assignmentLeaseSecs ?? ASSIGNMENT_LEASE_MS / 1000) * 1000;
+      // The caller's lock, and the project's own lease length (what a manager's assignment gets too).
+      const [project] = await tx.$queryRaw<{ leaseSecs: number }[]>`
+        SELECT p."assignmentLeaseSecs" AS "leaseSecs"
+        FROM "Project" p, pg_advisory_xact_lock(hashtextextended(${`lease:${projectId}:${userId}`}, 0))
+        WHERE p.id = ${projectId}::uuid`;
+      const leaseMs = input.leaseMs ?? (project?.leaseSecs ?? ASSIGNMENT_LEASE_MS / 1000) * 1000;
       const expiresAt = new Date(now.getTime() + leaseMs);
-
-      const own = await tx.assignment.findFirst({
-        where: {
-          userId,
-          ...liveAssignmentWhere(now),
-          image: { projectId },
-          ...(skipImageId ? { imageId: { not: skipImageId } } : {}),
-        },
-        orderBy: [{ leasedAt: "asc" }, { id: "asc" }],
-        select: { id: true, imageId: true, expiresAt: true },
-      });
-      if (own) {
-        if (own.expiresAt === null) return { imageId: own.imageId, expiresAt: null };
-        await tx.assignment.update({ where: { id: own.id }, data: { expiresAt } });
-        return { imageId: own.imageId, expiresAt };
-      }
-
-      // Terminates: each pass either leases, finds nothing, or saw an image another caller just leased,
-      // which the next pass's snapshot then excludes.
-      for (;;) {
-        const [candidate] = await tx.$queryRaw<{ id: string }[]>`
-          SELECT i.id::text AS id
-          FROM "Image" i
-          WHERE i."projectId" = ${projectId}::uuid
-            AND i.status = 'ready'
-            AND i."workflowState" IN ('new', 'in_progress')
+      const [lease] = await tx.$queryRaw<{ imageId: string; held: boolean }[]>`
+        WITH own AS (
+          SELECT a.id, a."imageId", a."expiresAt"
+          FROM "Assignment" a JOIN "Image" i ON i.id = a."imageId"
+          WHERE a."userId" = ${userId}::uuid AND a.status = 'active'
+            AND (a."expiresAt" IS NULL OR a."expiresAt" > ${now})
+            AND i."projectId" = ${projectId}::uuid
+            AND (${skipImageId}::uuid IS NULL OR a."imageId" <> ${skipImageId}::uuid)
+          ORDER BY a."leasedAt", a.id
+          LIMIT 1
+        ),
+        extended AS (
+          UPDATE "Assignment" a SET "expiresAt" = ${expiresAt}
+          FROM own WHERE a.id = own.id AND own."expiresAt" IS NOT NULL
+        ),
+        free AS (
+          SELECT i.id, i."createdAt" FROM "Image" i
+          WHERE NOT EXISTS (SELECT 1 FROM own)
+            AND i."projectId" = ${projectId}::uuid AND i."leasedUntil" IS NULL
+            AND i.status = 'ready' AND i."workflowState" IN ('new', 'in_progress')
             AND (${skipImageId}::uuid IS NULL OR i.id <> ${skipImageId}::uuid)
-            AND NOT EXISTS (
-              SELECT 1 FROM "Assignment" a
-              WHERE a."imageId" = i.id AND a.status = 'active'
-                AND (a."expiresAt" IS NULL OR a."expiresAt" > ${now}))
           ORDER BY i."createdAt", i.id
           LIMIT 1
-          FOR NO KEY UPDATE OF i SKIP LOCKED`;
-        if (!candidate) return null;
-        const live = await tx.assignment.count({
-          where: { imageId: candidate.id, ...liveAssignmentWhere(now) },
-        });
-        if (live > 0) continue;
-        // Leases on this image that ran out are recorded as such before the new one starts.
-        await tx.assignment.updateMany({
-          where: { imageId: candidate.id, status: "active", expiresAt: { lte: now } },
-          data: { status: "expired" },
-        });
-        await tx.assignment.create({
-          data: { imageId: candidate.id, userId, status: "active", leasedAt: now, expiresAt },
-        });
-        await tx.image.update({
-          where: { id: candidate.id },
-          data: { workflowState: "in_progress", annotatorId: userId, workflowAt: now },
-        });
-        return { imageId: candidate.id, expiresAt };
-      }
+          FOR NO KEY UPDATE SKIP LOCKED
+        ),
+        lapsed AS (
+          SELECT i.id, i."createdAt" FROM "Image" i
+          WHERE NOT EXISTS (SELECT 1 FROM own)
+            AND i."projectId" = ${projectId}::uuid AND i."leasedUntil" IS NOT NULL
+            AND i."leasedUntil" <= ${now}
+            AND i.status = 'ready' AND i."workflowState" IN ('new', 'in_progress')
+            AND (${skipImageId}::uuid IS NULL OR i.id <> ${skipImageId}::uuid)
+          ORDER BY i."createdAt", i.id
+          LIMIT 1
+          FOR NO KEY UPDATE SKIP LOCKED
+        ),
+        candidate AS (
+          SELECT id FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) c
+          ORDER BY "createdAt", id
+          LIMIT 1
+        ),
+        claimed AS (
+          UPDATE "Image" i
+          SET "workflowState" = 'in_progress', "annotatorId" = ${userId}::uuid, "workflowAt" = ${now},
+              "updatedAt" = ${now}
+          FROM candidate c WHERE i.id = c.id
+          RETURNING i.id
+        ),
+        -- Leases on this image that ran out are recorded as such before the new one starts.
+        ran_out AS (
+          UPDATE "Assignment" a SET status = 'expired'
+          FROM claimed c
+          WHERE a."imageId" = c.id AND a.status = 'active' AND a."expiresAt" <= ${now}
+        ),
+        created AS (
+          INSERT INTO "Assignment" (id, "imageId", "userId", status, "leasedAt", "expiresAt")
+          SELECT gen_random_uuid(), c.id, ${userId}::uuid, 'active', ${now}, ${expiresAt} FROM claimed c
+          RETURNING "imageId"
+        )
+        SELECT "imageId"::text AS "imageId", "expiresAt" IS NULL AS held FROM own
+        UNION ALL
+        SELECT "imageId"::text, false FROM created`;
+      if (!lease) return null;
+      return { imageId: lease.imageId, expiresAt: lease.held ? null : expiresAt };
     },
     // Twenty annotators pressing "next" together share a pool of ten connections; none should time out.
     { maxWait: 15_000, timeout: 15_000 },
