@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { ConfigError, type Env, env, textProblem } from "@sas/config";
 import { type PrismaClient, prisma, type Role } from "@sas/db";
 import { APIError, betterAuth } from "better-auth";
@@ -149,11 +150,77 @@ export interface SessionUser {
   role: Role;
 }
 
-/** The signed-in, active user behind a request's session cookie, or null. */
+/** A request's Cookie header as name -> value (decoded), the way better-call reads it. */
+function cookieValue(header: string, name: string): string | null {
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"')) value = value.slice(1, -1);
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return null;
+}
+
+/** The session token of a signed session cookie (`token.base64(HMAC-SHA256(secret, token))`), when the signature holds. */
+function verifiedToken(signed: string, secret: string): string | null {
+  const dot = signed.lastIndexOf(".");
+  if (dot < 1) return null;
+  const token = signed.slice(0, dot);
+  const signature = Buffer.from(signed.slice(dot + 1), "base64");
+  const expected = createHmac("sha256", secret).update(token).digest();
+  return signature.length === expected.length && timingSafeEqual(signature, expected) ? token : null;
+}
+
+interface SessionRow {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  active: boolean;
+  expiresAt: Date;
+}
+
+/**
+ * The signed-in, active user behind a request's session cookie, or null.
+ *
+ * Every API call asks this, so the common case is one query: the cookie's signature is checked here (as
+ * better-auth checks it) and the session row is read with its user, role and active flag fresh (a
+ * demotion or deactivation takes effect at once). A session that has expired, is due for its sliding
+ * renewal (better-auth's `updateAge`) or carries the "don't remember me" cookie goes through
+ * better-auth's own getSession, which renews or deletes it.
+ */
 export async function sessionUser(headers: Headers): Promise<SessionUser | null> {
+  const cookies = headers.get("cookie");
+  if (!cookies) return null;
+  const context = await auth().$context;
+  const signed = cookieValue(cookies, context.authCookies.sessionToken.name);
+  if (!signed) return null;
+  const token = verifiedToken(signed, context.secret);
+  if (!token) return null;
+  const [row] = await prisma().$queryRaw<SessionRow[]>`
+    SELECT u.id::text AS id, u.email, u.name, u.role::text AS role, u.active, s."expiresAt"
+    FROM "Session" s JOIN "User" u ON u.id = s."userId"
+    WHERE s.token = ${token}`;
+  if (!row) return null;
+  const { expiresIn, updateAge } = context.sessionConfig;
+  const now = Date.now();
+  const renewDue = row.expiresAt.getTime() - expiresIn * 1000 + updateAge * 1000 <= now;
+  const plain = row.expiresAt.getTime() > now && !renewDue;
+  if (!plain || cookieValue(cookies, context.authCookies.dontRememberToken.name) !== null) {
+    return sessionUserThroughBetterAuth(headers);
+  }
+  if (!row.active) return null;
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
+}
+
+async function sessionUserThroughBetterAuth(headers: Headers): Promise<SessionUser | null> {
   const session = await auth().api.getSession({ headers });
   if (!session) return null;
-  // Role and active flag are read fresh, so a demotion or deactivation takes effect at once.
   const user = await prisma().user.findUnique({
     where: { id: session.user.id },
     select: { id: true, email: true, name: true, role: true, active: true },

@@ -100,8 +100,7 @@ export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */
   image: protectedProcedure.input(z.object({ imageId: z.uuid() })).query(async ({ ctx, input }) => {
     const { image, access } = await assertCanViewImage(ctx.db, ctx.user, input.imageId);
-    const [project, modelVersion, masks, maskVersions] = await Promise.all([
-      ctx.db.project.findUniqueOrThrow({ where: { id: image.projectId }, select: { name: true } }),
+    const [modelVersion, masks, maskVersions] = await Promise.all([
       decodingModelVersion(ctx.db, image),
       imageMaskViews(ctx.db, image.id),
       maskModelVersionNames(ctx.db, image.id),
@@ -115,7 +114,7 @@ export const annotateRouter = router({
         height: image.height,
         status: image.status,
       },
-      projectName: project.name,
+      projectName: image.projectName,
       modelVersionId: modelVersion?.id ?? null,
       /** The version whose embedding and decoder the page uses for this image (see decodingModelVersion). */
       modelVersionName: modelVersion?.name ?? null,
