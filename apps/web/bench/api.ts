@@ -1,5 +1,8 @@
 // npm run bench:api -- [--annotators N] [--seconds S] [--think-ms T] [--images M] [--masks TOTAL]
-//                      [--masks-per-image K] [--port P] [--json]
+//                      [--masks-per-image K] [--port P] [--keep-db NAME] [--json]
+// --keep-db NAME keeps the seeded database under that name instead of dropping it, and a later run with the
+// same name, --images and --masks reuses it (seeding 1M images and 5M masks takes minutes): the previous
+// run's annotators, their masks, leases and audit rows are removed and the images they touched are new again.
 // --images / --masks seed that many ready images and existing masks (spread evenly) before the run, in SQL
 // (seed-scale.ts), e.g. --images 1000000 --masks 5000000; --masks-per-image is what each annotator adds.
 // Concurrent annotators against the real app: a fresh database with a bench project, M ready images (rows
@@ -45,6 +48,7 @@ const { values: flags } = parseArgs({
     masks: { type: "string" },
     "masks-per-image": { type: "string" },
     port: { type: "string" },
+    "keep-db": { type: "string" },
     json: { type: "boolean" },
   },
 });
@@ -57,9 +61,18 @@ const args = z
     masks: z.coerce.number().int().min(0).max(100_000_000).default(0),
     masksPerImage: z.coerce.number().int().min(1).max(200).default(6),
     port: z.coerce.number().int().min(0).max(65535).default(0),
+    keepDb: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/)
+      .optional(),
     json: z.boolean().default(false),
   })
-  .parse({ ...flags, thinkMs: flags["think-ms"], masksPerImage: flags["masks-per-image"] });
+  .parse({
+    ...flags,
+    thinkMs: flags["think-ms"],
+    masksPerImage: flags["masks-per-image"],
+    keepDb: flags["keep-db"],
+  });
 
 const PASSWORD = "bench-annotator-password";
 /** Think times are exponential, cut at this many means so one unlucky draw cannot idle an annotator for the whole run. */
@@ -318,6 +331,60 @@ async function simulate(run: Run, a: Annotator): Promise<void> {
   }
 }
 
+/**
+ * The database named `name` on the server, kept after the run (`--keep-db`). When it already holds a
+ * project called `projectName` (same --images and --masks) that project is reused; otherwise the database
+ * is made afresh.
+ */
+async function keptDatabase(serverUrl: string, name: string, projectName: string) {
+  const adminUrl = new URL(serverUrl);
+  adminUrl.pathname = "/postgres";
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rowCount) {
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      const found = await client
+        .query<{ id: string }>(`SELECT id::text AS id FROM "Project" WHERE name = $1`, [projectName])
+        .then((r) => r.rows[0]?.id ?? null)
+        .catch(() => null)
+        .finally(() => client.end());
+      if (found) return { url: url.toString(), seededProjectId: found, drop: async () => {} };
+      await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
+    }
+    await admin.query(`CREATE DATABASE "${name}"`);
+    return { url: url.toString(), seededProjectId: null, drop: async () => {} };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Back to the seeded state: the bench's annotators (and with them their masks' timings, leases, sessions) go. */
+async function resetPreviousRun(dbUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    const users = `SELECT id FROM "User" WHERE email LIKE '%@bench.local'`;
+    await client.query(`DELETE FROM "Mask" WHERE "authorId" IN (${users})`);
+    await client.query(`DELETE FROM "AuditLog" WHERE "actorId" IN (${users})`);
+    await client.query(
+      `UPDATE "Image" SET "workflowState" = 'new', "annotatorId" = NULL, "skipReason" = NULL
+       WHERE "workflowState" <> 'new' OR "annotatorId" IS NOT NULL`,
+    );
+    await client.query(`DELETE FROM "Assignment"`);
+    await client.query(`DELETE FROM "User" WHERE email LIKE '%@bench.local'`);
+    await client.query("COMMIT");
+    await client.query(`VACUUM ANALYZE "Image"; VACUUM ANALYZE "Mask"; VACUUM ANALYZE "Assignment"`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Samples what the app's database connections are doing, to tell slow queries from waiting on locks. */
 function sampleDatabase(client: pg.Client, dbName: string) {
   const samples = { n: 0, active: 0, maxActive: 0, waits: new Map<string, number>() };
@@ -445,10 +512,11 @@ async function stopApp(app: ChildProcess): Promise<void> {
 
 async function main() {
   const loadBefore = os.loadavg();
-  const scratch = await createScratchDatabase(
-    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-    "sas_bench_api",
-  );
+  const serverUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const projectName = `bench-api ${imageCount} images ${args.masks} masks`;
+  const scratch = args.keepDb
+    ? await keptDatabase(serverUrl, args.keepDb, projectName)
+    : { ...(await createScratchDatabase(serverUrl, "sas_bench_api")), seededProjectId: null };
   const dbUrl = scratch.url;
   const dbName = new URL(dbUrl).pathname.slice(1);
   const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/13";
@@ -493,9 +561,15 @@ async function main() {
     // Data before the app starts: a project, its ready images, annotators with one shared password hash
     // (scrypt once, not N times), all members of the project.
     const log = (line: string) => process.stderr.write(`bench:api: ${line}\n`);
-    log(`seeding ${args.annotators} annotators, ${imageCount} images and ${args.masks} masks in ${dbName}`);
+    const reused = scratch.seededProjectId;
+    if (reused) {
+      log(`reusing ${dbName} (${imageCount} images, ${args.masks} masks); removing the previous run's work`);
+      await resetPreviousRun(dbUrl.toString());
+    } else {
+      log(`seeding ${args.annotators} annotators, ${imageCount} images and ${args.masks} masks in ${dbName}`);
+    }
     const passwordHash = await hashPassword(PASSWORD);
-    const project = await db.project.create({ data: { name: "bench-api" } });
+    const project = reused ? { id: reused } : await db.project.create({ data: { name: projectName } });
     const annotators: Annotator[] = Array.from({ length: args.annotators }, (_, i) => ({
       index: i,
       email: `annotator-${String(i + 1).padStart(4, "0")}@bench.local`,
@@ -527,20 +601,25 @@ async function main() {
     await db.$disconnect();
     // Images (and --masks existing masks) are made in SQL: the same rows at 100 images or at 1M.
     const pool = maskPool(48);
-    const seeder = new pg.Client({ connectionString: dbUrl.toString() });
-    await seeder.connect();
-    try {
-      const seeded = await seedImagesAndMasks(seeder, {
-        projectId: project.id,
-        images: imageCount,
-        masks: args.masks,
-        pool,
-        log,
-      });
-      seedSeconds.images = seeded.imageSeconds;
-      seedSeconds.masks = seeded.maskSeconds;
-    } finally {
-      await seeder.end();
+    if (!reused) {
+      const seeder = new pg.Client({ connectionString: dbUrl.toString() });
+      await seeder.connect();
+      try {
+        const seeded = await seedImagesAndMasks(seeder, {
+          projectId: project.id,
+          images: imageCount,
+          masks: args.masks,
+          pool,
+          log,
+        });
+        seedSeconds.images = seeded.imageSeconds;
+        seedSeconds.masks = seeded.maskSeconds;
+        log(
+          `seeded in ${seeded.imageSeconds.toFixed(1)} s (images) + ${seeded.maskSeconds.toFixed(1)} s (masks)`,
+        );
+      } finally {
+        await seeder.end();
+      }
     }
     const imageSizes = benchImageSizes(imageCount);
 
