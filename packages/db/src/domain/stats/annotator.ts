@@ -3,7 +3,7 @@ import { RuleViolation } from "../users";
 import { type StatsFiltersInput, statsScope } from "./filters";
 import { reviewOutcomes } from "./review";
 import { masksPerHourByAnnotator } from "./throughput";
-import { type SecondsPerMask, secondsPerMask, secondsPerMaskByWeek, type WeeklySeconds } from "./timing";
+import { type SecondsPerMask, secondsPerMaskWithWeeks, type WeeklySeconds } from "./timing";
 
 /**
  * One annotator against the project: their seconds per mask week by week beside the project's, their
@@ -72,16 +72,16 @@ export async function annotatorStats(
     statsScope(db, { ...filters, annotatorId }),
     statsScope(db, { ...filters, annotatorId: undefined }),
   ]);
-  const [ownSeconds, projectSeconds, ownWeeks, projectWeeks, rates, ownReview, projectReview] =
-    await Promise.all([
-      secondsPerMask(db, mine),
-      secondsPerMask(db, everyone),
-      secondsPerMaskByWeek(db, mine),
-      secondsPerMaskByWeek(db, everyone),
-      masksPerHourByAnnotator(db, everyone),
-      reviewOutcomes(db, mine),
-      reviewOutcomes(db, everyone),
-    ]);
+  // Seconds per mask overall and weekly come from one pass each (the annotator's, the project's).
+  const [ownTiming, projectTiming, rates, ownReview, projectReview] = await Promise.all([
+    secondsPerMaskWithWeeks(db, mine),
+    secondsPerMaskWithWeeks(db, everyone),
+    masksPerHourByAnnotator(db, everyone),
+    reviewOutcomes(db, mine),
+    reviewOutcomes(db, everyone),
+  ]);
+  const { overall: ownSeconds, byWeek: ownWeeks } = ownTiming;
+  const { overall: projectSeconds, byWeek: projectWeeks } = projectTiming;
   const own = new Map<number, WeeklySeconds>(ownWeeks.map((w) => [w.week.getTime(), w]));
   return {
     annotator: user,

@@ -14,9 +14,14 @@ import { reviewMask } from "../masks/review";
 import {
   annotatorStats,
   datasetStats,
+  interactionsPerMask,
   reviewStats,
   type StatsFiltersInput,
   type StatsTableRow,
+  secondsPerMask,
+  secondsPerMaskBy,
+  secondsPerMaskByWeek,
+  secondsPerMaskWithWeeks,
   statsCsvHeader,
   statsCsvLines,
   statsScope,
@@ -850,6 +855,142 @@ describe("the per-mask table", () => {
     expect(line).toBe(
       `x,y,"a,""b"".jpg",2026-01-05T09:00:00.000Z,assisted_manual,manual,accepted,,'=cmd(),1.5,1,0,0,0,,,10,100,100,0.1,0.5,0.5\r\n`,
     );
+  });
+});
+
+describe("percentiles over many masks", () => {
+  /**
+   * The percentiles are read from 128 ms bin counts and then from the bins themselves (timing.ts): here 3000
+   * timed masks whose active times fall on bin edges, at bin ends, in ties and spread over minutes, in 12
+   * weeks, two annotators, two stages and two model versions (and none), against percentile_cont itself.
+   */
+  let bulk: string;
+  beforeAll(async () => {
+    const db = prisma();
+    bulk = (await db.project.create({ data: { name: `stats-bulk-${randomUUID()}` } })).id;
+    const image = await db.image.create({
+      data: {
+        projectId: bulk,
+        filename: "bulk.jpg",
+        mimeType: "image/jpeg",
+        width: 100,
+        height: 100,
+        sizeBytes: 1n,
+        sha256: randomUUID().replaceAll("-", "").padStart(64, "0"),
+        storageKey: "images/stats/bulk",
+        status: "ready",
+      },
+    });
+    await db.$transaction([
+      db.$executeRaw`
+        INSERT INTO "Mask" (id, "imageId", rle, bbox, area, "cropBox", source, stage, "modelVersionId", "authorId",
+          status, "createdAt", "updatedAt")
+        SELECT gen_random_uuid(), ${image.id}::uuid, '{"size":[100,100],"counts":"0"}'::jsonb,
+          ARRAY[0, 0, 10, 10]::float8[], 100, ARRAY[]::float8[],
+          (CASE WHEN g % 5 = 0 THEN 'semi_auto' ELSE 'manual' END)::"MaskSource",
+          (CASE WHEN g % 5 = 0 THEN 'semi_automatic' ELSE 'assisted_manual' END)::"Stage",
+          CASE g % 4 WHEN 0 THEN NULL WHEN 1 THEN ${versions.v1}::uuid ELSE ${versions.v2}::uuid END,
+          CASE WHEN g % 2 = 0 THEN ${users.alice}::uuid ELSE ${users.bob}::uuid END,
+          (CASE WHEN g % 50 = 7 THEN 'deleted' WHEN g % 11 = 0 THEN 'rejected' ELSE 'accepted' END)::"MaskStatus",
+          timestamp '2026-02-02' + g * interval '37 minutes', now()
+        FROM generate_series(0, 2999) g`,
+      db.$executeRaw`
+        INSERT INTO "MaskTiming" (id, "maskId", "annotatorId", "startedAt", "finishedAt", "activeMs", clicks, boxes,
+          "brushStrokes", undos)
+        SELECT gen_random_uuid(), m.id, m."authorId", m."createdAt", m."createdAt",
+          CASE n % 3 WHEN 0 THEN (n % 50) * 128 WHEN 1 THEN 5000 + n * 7919 % 40000 ELSE 127 + (n % 300) * 128 END,
+          n % 7, n % 2, (n % 5 = 0)::int, n % 3
+        FROM (SELECT id, "authorId", "createdAt", row_number() OVER (ORDER BY "createdAt") AS n
+              FROM "Mask" WHERE "imageId" = ${image.id}::uuid) m`,
+    ]);
+  });
+
+  /** percentile_cont over the same masks, grouped by `key` (SQL over MaskStat). */
+  async function reference(key: string, extra = "") {
+    const rows = await prisma().$queryRawUnsafe<
+      { key: string; masks: number; median: number; p90: number }[]
+    >(`
+      SELECT (${key})::text AS key, count(*)::int AS masks,
+        (percentile_cont(0.5) WITHIN GROUP (ORDER BY "activeMs") / 1000.0)::float8 AS median,
+        (percentile_cont(0.9) WITHIN GROUP (ORDER BY "activeMs") / 1000.0)::float8 AS p90
+      FROM "MaskStat" WHERE "projectId" = '${bulk}' AND status <> 'deleted' AND "activeMs" IS NOT NULL ${extra}
+      GROUP BY 1 ORDER BY 1 COLLATE "C"`);
+    return rows;
+  }
+  const sorted = <T extends { key: string | null }>(rows: T[]) =>
+    rows
+      .map(({ key, masks, median, p90 }) => ({ key, masks, median, p90 }))
+      .sort((a, b) => (String(a.key) < String(b.key) ? -1 : 1));
+
+  it("equal percentile_cont overall, by week, annotator, stage and model version", async () => {
+    const db = prisma();
+    const all = await statsScope(db, { projectId: bulk });
+    const [overall] = await reference("0");
+    expect(overall!.masks).toBeGreaterThan(2900);
+    expect(await secondsPerMask(db, all)).toEqual({
+      masks: overall!.masks,
+      median: overall!.median,
+      p90: overall!.p90,
+    });
+    const weeks = await reference(`to_char(date_trunc('week', "createdAt"), 'YYYY-MM-DD')`);
+    expect(weeks).toHaveLength(12);
+    const byWeek = (await secondsPerMaskByWeek(db, all)).map(({ week, ...r }) => ({
+      key: week.toISOString().slice(0, 10),
+      ...r,
+    }));
+    expect(byWeek).toEqual(weeks);
+    const together = await secondsPerMaskWithWeeks(db, all);
+    expect(together.overall).toEqual(await secondsPerMask(db, all));
+    expect(together.byWeek).toEqual(await secondsPerMaskByWeek(db, all));
+    expect(sorted(await secondsPerMaskBy(db, all, "annotator"))).toEqual(await reference(`"annotatorId"`));
+    expect(sorted(await secondsPerMaskBy(db, all, "stage"))).toEqual(await reference("stage"));
+    // Masks without a model version form their own group (key null; "~" sorts it where SQL's NULL goes).
+    const models = sorted(
+      (await secondsPerMaskBy(db, all, "modelVersion")).map((r) => ({ ...r, key: r.key ?? "~" })),
+    );
+    const expected = await reference(`coalesce("modelVersionId"::text, '~')`);
+    expect(models).toEqual(expected);
+    expect(models).toHaveLength(3);
+  });
+
+  it("equal percentile_cont under filters", async () => {
+    const db = prisma();
+    const narrowed = await statsScope(db, {
+      projectId: bulk,
+      from: new Date("2026-02-20T00:00:00Z"),
+      to: new Date("2026-03-20T12:00:00Z"),
+      stage: "assisted_manual",
+      annotatorId: users.bob,
+    });
+    const extra = `AND "createdAt" >= '2026-02-20' AND "createdAt" < '2026-03-20 12:00' AND stage = 'assisted_manual'
+      AND "authorId" = '${users.bob}'`;
+    const [overall] = await reference("0", extra);
+    expect(await secondsPerMask(db, narrowed)).toEqual({
+      masks: overall!.masks,
+      median: overall!.median,
+      p90: overall!.p90,
+    });
+    expect(sorted(await secondsPerMaskBy(db, narrowed, "stage"))).toEqual(await reference("stage", extra));
+  });
+
+  it("gives interaction medians, means and totals as the SQL aggregates do", async () => {
+    const db = prisma();
+    const [expected] = await db.$queryRawUnsafe<Record<string, number>[]>(`
+      SELECT count(*)::int AS masks,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY clicks)::float8 AS clicks_median, avg(clicks)::float8 AS clicks_mean,
+        sum(clicks)::int AS clicks_total,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY undos)::float8 AS undos_median, sum(undos)::int AS undos_total,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY boxes)::float8 AS boxes_median
+      FROM "MaskStat" WHERE "projectId" = '${bulk}' AND status <> 'deleted' AND "activeMs" IS NOT NULL`);
+    const got = await interactionsPerMask(db, await statsScope(db, { projectId: bulk }));
+    expect(got.masks).toBe(expected!.masks);
+    expect(got.clicks).toEqual({
+      median: expected!.clicks_median,
+      mean: closeTo(expected!.clicks_mean!),
+      total: expected!.clicks_total,
+    });
+    expect(got.undos).toMatchObject({ median: expected!.undos_median, total: expected!.undos_total });
+    expect(got.boxes.median).toBe(expected!.boxes_median);
   });
 });
 

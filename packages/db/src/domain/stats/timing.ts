@@ -52,12 +52,19 @@ const NO_VERSION = Prisma.sql`'00000000-0000-0000-0000-000000000000'::uuid`;
  *    entries per value.
  * The interpolation is the same float8 arithmetic as percentile_cont's, so the numbers are identical.
  */
-function secondsPercentiles(where: Prisma.Sql, key: Prisma.Sql): Prisma.Sql {
+function secondsPercentiles(where: Prisma.Sql, key: Prisma.Sql, total?: Prisma.Sql): Prisma.Sql {
+  // With `total` (a key value no group has), the bins summed over the groups form one more group under
+  // that key: the overall figures from the same pass.
+  const totals = total
+    ? Prisma.sql`UNION ALL SELECT ${total}, b, sum(c)::bigint FROM scanned GROUP BY b`
+    : Prisma.empty;
+  const sameGroup = total ? Prisma.sql`(t.k = ${total} OR ${key} = t.k)` : Prisma.sql`${key} = t.k`;
   return Prisma.sql`
-  bins AS (
+  scanned AS (
     SELECT ${key} AS k, m."activeMs" >> ${Prisma.raw(String(BIN_SHIFT))} AS b, count(*) AS c
     FROM ${MASKS_OF_PROJECT} WHERE ${where} AND ${TIMED} GROUP BY 1, 2
   ),
+  bins AS (SELECT k, b, c FROM scanned ${totals}),
   cum AS (SELECT k, b, c, sum(c) OVER (PARTITION BY k ORDER BY b) - c AS below FROM bins),
   groups AS (SELECT k, sum(c)::bigint AS n FROM bins GROUP BY k),
   wanted AS (
@@ -73,7 +80,7 @@ function secondsPercentiles(where: Prisma.Sql, key: Prisma.Sql): Prisma.Sql {
     SELECT t.k, t.r, x.v FROM targets t CROSS JOIN LATERAL (
       SELECT m."activeMs" AS v FROM ${MASKS_OF_PROJECT}
       WHERE ${where} AND m."activeMs" >= t.b * ${BIN_MS} AND m."activeMs" < (t.b + 1) * ${BIN_MS}
-        AND ${key} = t.k
+        AND ${sameGroup}
       ORDER BY m."activeMs" OFFSET t.skip LIMIT 1
     ) x
   ),
@@ -107,6 +114,33 @@ export async function secondsPerMaskByWeek(db: PrismaClient, scope: StatsScope):
     WITH ${secondsPercentiles(scope.where("work"), Prisma.sql`date_trunc('week', m."createdAt")`)}
     SELECT k AS week, masks, median, p90 FROM pct ORDER BY k`,
   );
+}
+
+/** No week is infinite: the key of the overall figures when they come with the weekly ones. */
+const ALL_WEEKS = Prisma.sql`'infinity'::timestamp`;
+
+/** secondsPerMask and secondsPerMaskByWeek from one pass over the masks (what the views show together). */
+export async function secondsPerMaskWithWeeks(
+  db: PrismaClient,
+  scope: StatsScope,
+): Promise<{ overall: SecondsPerMask; byWeek: WeeklySeconds[] }> {
+  const rows = await statsRows<(WeeklySeconds & { overall: boolean })[]>(
+    db,
+    Prisma.sql`
+    WITH ${secondsPercentiles(scope.where("work"), Prisma.sql`date_trunc('week', m."createdAt")`, ALL_WEEKS)}
+    SELECT CASE WHEN k = ${ALL_WEEKS} THEN NULL ELSE k END AS week, k = ${ALL_WEEKS} AS overall,
+      masks, median, p90
+    FROM pct ORDER BY k`,
+  );
+  const total = rows.find((r) => r.overall);
+  return {
+    overall: total
+      ? { masks: total.masks, median: total.median, p90: total.p90 }
+      : { masks: 0, median: null, p90: null },
+    byWeek: rows
+      .filter((r) => !r.overall)
+      .map(({ week, masks, median, p90 }) => ({ week, masks, median, p90 })),
+  };
 }
 
 /** Median and p90 by annotator, stage or model version, most masks first. */
@@ -173,66 +207,38 @@ export function percentileOfCounts(histogram: [number, number][], q: number): nu
 }
 
 const INTERACTIONS = ["clicks", "boxes", "brushStrokes", "undos"] as const;
+type Interaction = (typeof INTERACTIONS)[number];
 
 /**
- * One pass: the totals (the empty grouping set) and a count per value of each interaction (counts are
- * small integers, so a few dozen groups), from which the medians are read exactly (percentileOfCounts)
- * instead of sorting every timed mask four times.
+ * One pass: timed masks counted per combination of clicks, boxes, brush strokes and undos (small integers:
+ * a few dozen combinations, one small hash aggregate that runs in parallel). Each column's total, mean and
+ * median (exact, percentileOfCounts) come from those counts instead of four sorts of every timed mask.
  */
 export async function interactionsPerMask(db: PrismaClient, scope: StatsScope): Promise<InteractionsPerMask> {
-  const rows = await statsRows<
-    {
-      set: number;
-      clicks: number | null;
-      boxes: number | null;
-      brushStrokes: number | null;
-      undos: number | null;
-      n: number;
-      clicks_mean: number | null;
-      clicks_total: number;
-      boxes_mean: number | null;
-      boxes_total: number;
-      brush_mean: number | null;
-      brush_total: number;
-      undos_mean: number | null;
-      undos_total: number;
-    }[]
-  >(
+  const rows = await statsRows<(Record<Interaction, number | null> & { n: number })[]>(
     db,
     Prisma.sql`
-    SELECT GROUPING(m.clicks, m.boxes, m."brushStrokes", m.undos)::int AS set,
-      m.clicks, m.boxes, m."brushStrokes" AS "brushStrokes", m.undos, count(*)::int AS n,
-      avg(m.clicks)::float8 AS clicks_mean, coalesce(sum(m.clicks), 0)::int AS clicks_total,
-      avg(m.boxes)::float8 AS boxes_mean, coalesce(sum(m.boxes), 0)::int AS boxes_total,
-      avg(m."brushStrokes")::float8 AS brush_mean, coalesce(sum(m."brushStrokes"), 0)::int AS brush_total,
-      avg(m.undos)::float8 AS undos_mean, coalesce(sum(m.undos), 0)::int AS undos_total
+    SELECT m.clicks, m.boxes, m."brushStrokes" AS "brushStrokes", m.undos, count(*)::int AS n
     FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} AND ${TIMED}
-    GROUP BY GROUPING SETS ((), (m.clicks), (m.boxes), (m."brushStrokes"), (m.undos))`,
+    GROUP BY 1, 2, 3, 4`,
   );
-  // GROUPING(...) has a bit set per column not grouped by: 15 for (), 7 for clicks alone, 11, 13, 14.
-  const totals = rows.find((r) => r.set === 15);
-  const median = (column: (typeof INTERACTIONS)[number], set: number) =>
-    percentileOfCounts(
-      rows.flatMap((r) => {
-        const value = r[column];
-        return r.set === set && value !== null ? [[value, r.n] as [number, number]] : [];
-      }),
-      0.5,
-    );
+  const of = (column: Interaction) => {
+    const counts = new Map<number, number>();
+    for (const row of rows) {
+      const value = row[column];
+      if (value !== null) counts.set(value, (counts.get(value) ?? 0) + row.n);
+    }
+    const histogram = [...counts];
+    const n = histogram.reduce((sum, [, c]) => sum + c, 0);
+    const total = histogram.reduce((sum, [v, c]) => sum + v * c, 0);
+    return { mean: n ? total / n : null, median: percentileOfCounts(histogram, 0.5), total };
+  };
   return {
-    masks: totals?.n ?? 0,
-    clicks: {
-      mean: totals?.clicks_mean ?? null,
-      median: median("clicks", 7),
-      total: totals?.clicks_total ?? 0,
-    },
-    boxes: { mean: totals?.boxes_mean ?? null, median: median("boxes", 11), total: totals?.boxes_total ?? 0 },
-    brushStrokes: {
-      mean: totals?.brush_mean ?? null,
-      median: median("brushStrokes", 13),
-      total: totals?.brush_total ?? 0,
-    },
-    undos: { mean: totals?.undos_mean ?? null, median: median("undos", 14), total: totals?.undos_total ?? 0 },
+    masks: rows.reduce((sum, r) => sum + r.n, 0),
+    clicks: of("clicks"),
+    boxes: of("boxes"),
+    brushStrokes: of("brushStrokes"),
+    undos: of("undos"),
   };
 }
 
@@ -247,9 +253,8 @@ export interface TimingStats {
 }
 
 export async function timingStats(db: PrismaClient, scope: StatsScope): Promise<TimingStats> {
-  const [overall, byWeek, byAnnotator, byStage, byModelVersion, interactions] = await Promise.all([
-    secondsPerMask(db, scope),
-    secondsPerMaskByWeek(db, scope),
+  const [{ overall, byWeek }, byAnnotator, byStage, byModelVersion, interactions] = await Promise.all([
+    secondsPerMaskWithWeeks(db, scope),
     secondsPerMaskBy(db, scope, "annotator"),
     secondsPerMaskBy(db, scope, "stage"),
     secondsPerMaskBy(db, scope, "modelVersion"),
