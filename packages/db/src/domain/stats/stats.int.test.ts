@@ -917,7 +917,7 @@ describe("percentiles over many masks", () => {
       GROUP BY 1 ORDER BY 1 COLLATE "C"`);
     return rows;
   }
-  const sorted = <T extends { key: string | null }>(rows: T[]) =>
+  const sorted = (rows: { key: string | null; masks: number; median: number | null; p90: number | null }[]) =>
     rows
       .map(({ key, masks, median, p90 }) => ({ key, masks, median, p90 }))
       .sort((a, b) => (String(a.key) < String(b.key) ? -1 : 1));
