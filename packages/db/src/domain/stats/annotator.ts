@@ -1,8 +1,7 @@
-import type { PrismaClient } from "../../generated/prisma/client";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client";
 import { RuleViolation } from "../users";
-import { type StatsFiltersInput, statsScope } from "./filters";
+import { MASKS_OF_PROJECT, type StatsFiltersInput, type StatsScope, statsRows, statsScope } from "./filters";
 import { reviewOutcomes } from "./review";
-import { masksPerHourByAnnotator } from "./throughput";
 import { type SecondsPerMask, secondsPerMaskWithWeeks, type WeeklySeconds } from "./timing";
 
 /**
@@ -51,6 +50,34 @@ function shares(rows: { approved: number; corrected: number; rejected: number }[
   };
 }
 
+/**
+ * Per annotator (the timing's annotator): masks per active hour as masksPerHourByAnnotator gives it, and the
+ * review decisions of all the work's masks (untimed ones under a null key), so that their sum is the
+ * project's reviewOutcomes. One pass instead of two.
+ */
+async function ratesAndReviews(db: PrismaClient, scope: StatsScope) {
+  return statsRows<
+    {
+      key: string | null;
+      timed: number;
+      masksPerHour: number | null;
+      approved: number;
+      corrected: number;
+      rejected: number;
+    }[]
+  >(
+    db,
+    Prisma.sql`
+    SELECT m."annotatorId"::text AS key, (count(*) FILTER (WHERE m."activeMs" IS NOT NULL))::int AS timed,
+      (count(*) FILTER (WHERE m."activeMs" IS NOT NULL) / nullif(sum(m."activeMs") / 3600000.0, 0))::float8
+        AS "masksPerHour",
+      (count(*) FILTER (WHERE m."reviewDecision" = 'approved'))::int AS approved,
+      (count(*) FILTER (WHERE m."reviewDecision" = 'corrected'))::int AS corrected,
+      (count(*) FILTER (WHERE m."reviewDecision" = 'rejected'))::int AS rejected
+    FROM ${MASKS_OF_PROJECT} WHERE ${scope.where("work")} GROUP BY m."annotatorId"`,
+  );
+}
+
 export async function annotatorStats(
   db: PrismaClient,
   filters: StatsFiltersInput,
@@ -72,14 +99,16 @@ export async function annotatorStats(
     statsScope(db, { ...filters, annotatorId }),
     statsScope(db, { ...filters, annotatorId: undefined }),
   ]);
-  // Seconds per mask overall and weekly come from one pass each (the annotator's, the project's).
-  const [ownTiming, projectTiming, rates, ownReview, projectReview] = await Promise.all([
+  // Seconds per mask overall and weekly come from one pass each (the annotator's, the project's); the
+  // project's rates by annotator and its review outcomes from one more.
+  const [ownTiming, projectTiming, project, ownReview] = await Promise.all([
     secondsPerMaskWithWeeks(db, mine),
     secondsPerMaskWithWeeks(db, everyone),
-    masksPerHourByAnnotator(db, everyone),
+    ratesAndReviews(db, everyone),
     reviewOutcomes(db, mine),
-    reviewOutcomes(db, everyone),
   ]);
+  const rates = project.filter((r) => r.timed > 0);
+  const projectReview = project;
   const { overall: ownSeconds, byWeek: ownWeeks } = ownTiming;
   const { overall: projectSeconds, byWeek: projectWeeks } = projectTiming;
   const own = new Map<number, WeeklySeconds>(ownWeeks.map((w) => [w.week.getTime(), w]));

@@ -914,7 +914,7 @@ describe("percentiles over many masks", () => {
         (percentile_cont(0.5) WITHIN GROUP (ORDER BY "activeMs") / 1000.0)::float8 AS median,
         (percentile_cont(0.9) WITHIN GROUP (ORDER BY "activeMs") / 1000.0)::float8 AS p90
       FROM "MaskStat" WHERE "projectId" = '${bulk}' AND status <> 'deleted' AND "activeMs" IS NOT NULL ${extra}
-      GROUP BY 1 ORDER BY 1 COLLATE "C"`);
+      GROUP BY 1 ORDER BY (${key})::text COLLATE "C"`);
     return rows;
   }
   const sorted = (rows: { key: string | null; masks: number; median: number | null; p90: number | null }[]) =>
