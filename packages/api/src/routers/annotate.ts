@@ -146,8 +146,8 @@ export const annotateRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }): Promise<MaskView> => {
-      await assertCanViewImage(ctx.db, ctx.user, input.imageId);
-      return saveManualMask(ctx.db, { userId: ctx.user.id }, input);
+      const { image } = await assertCanViewImage(ctx.db, ctx.user, input.imageId);
+      return saveManualMask(ctx.db, { userId: ctx.user.id }, input, image);
     }),
 
   /**

@@ -1,4 +1,4 @@
-import type { Embedding, PrismaClient } from "../generated/prisma/client";
+import type { Embedding, ModelVersion, PrismaClient } from "../generated/prisma/client";
 
 export const EMBEDDING_DTYPE = "float16";
 export const EMBEDDING_SHAPE = [1, 256, 64, 64] as const;
@@ -46,16 +46,34 @@ export async function modelVersionForProject(db: PrismaClient, projectId: string
  * embedding exists, so activating a version never makes an embedded image unusable. Manual masks record
  * `decoding`, the version whose embedding made them.
  */
-export async function decodingModelVersions(db: PrismaClient, image: { id: string; projectId: string }) {
-  const current = await modelVersionForProject(db, image.projectId);
-  const embeddings = await db.embedding.findMany({
-    where: { imageId: image.id },
-    orderBy: { createdAt: "desc" },
-    select: { modelVersion: true },
-  });
-  const decoding =
-    !current || embeddings.length === 0 || embeddings.some((e) => e.modelVersion.id === current.id)
-      ? current
-      : embeddings[0]!.modelVersion;
-  return { current, decoding };
+export async function decodingModelVersions(
+  db: PrismaClient,
+  image: { id: string; projectId: string },
+): Promise<{ current: ModelVersion | null; decoding: ModelVersion | null }> {
+  // One round trip (it is on the path of every mask save and image open): the project's version (its
+  // pinned one, else the active one), and the newest version the image was embedded with when the
+  // current one is not among them.
+  const rows = await db.$queryRaw<(ModelVersion & { which: "current" | "embedded" })[]>`
+    WITH cur AS (
+      SELECT mv.* FROM "ModelVersion" mv
+      WHERE mv.id = COALESCE(
+        (SELECT p."modelVersionId" FROM "Project" p WHERE p.id = ${image.projectId}::uuid),
+        (SELECT a.id FROM "ModelVersion" a WHERE a."isActive" LIMIT 1))
+    ), embedded AS (
+      SELECT e."modelVersionId" AS id, e."createdAt" FROM "Embedding" e WHERE e."imageId" = ${image.id}::uuid
+    )
+    SELECT 'current' AS which, cur.* FROM cur
+    UNION ALL
+    SELECT 'embedded' AS which, mv.* FROM "ModelVersion" mv
+    WHERE mv.id = (SELECT id FROM embedded ORDER BY "createdAt" DESC LIMIT 1)
+      AND EXISTS (SELECT 1 FROM cur)
+      AND NOT EXISTS (SELECT 1 FROM embedded WHERE embedded.id = (SELECT id FROM cur))`;
+  const strip = (row: (typeof rows)[number] | undefined): ModelVersion | null => {
+    if (!row) return null;
+    const { which: _, ...version } = row;
+    return version;
+  };
+  const current = strip(rows.find((r) => r.which === "current"));
+  const embedded = strip(rows.find((r) => r.which === "embedded"));
+  return { current, decoding: embedded ?? current };
 }

@@ -181,11 +181,16 @@ export async function saveManualMask(
   db: PrismaClient,
   author: { userId: string },
   input: ManualMaskInput,
+  /** The image, when the caller has just read it (the API's permission step): not read again. */
+  known?: { id: string; projectId: string; width: number; height: number },
 ): Promise<MaskView> {
-  const image = await db.image.findUnique({
-    where: { id: input.imageId },
-    select: { id: true, projectId: true, width: true, height: true },
-  });
+  const image =
+    known?.id === input.imageId
+      ? known
+      : await db.image.findUnique({
+          where: { id: input.imageId },
+          select: { id: true, projectId: true, width: true, height: true },
+        });
   if (!image) throw new MaskDomainError("NOT_FOUND", "image not found");
 
   const retried = async (): Promise<MaskView | null> => {
@@ -199,9 +204,8 @@ export async function saveManualMask(
     }
     return maskView(db, input.id);
   };
-  const earlier = await retried();
-  if (earlier) return earlier;
-
+  // A retried save is found by the primary key when the insert below collides (no read before it: the
+  // first attempt, by far the common case, costs no extra round trip).
   const geometry = storedGeometry(input.rle, image);
   // The version whose embedding the page decoded with (an older one while the current is being embedded).
   const modelVersion = (await decodingModelVersions(db, image)).decoding;
