@@ -363,7 +363,7 @@ async function keptDatabase(serverUrl: string, name: string, projectName: string
   }
 }
 
-/** Back to the seeded state: the bench's annotators (and with them their masks' timings, leases, sessions) go. */
+/** Back to the seeded state: the bench annotators' masks (with their timings), leases, sessions and audit rows go. */
 async function resetPreviousRun(dbUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: dbUrl });
   await client.connect();
@@ -372,14 +372,15 @@ async function resetPreviousRun(dbUrl: string): Promise<void> {
     const users = `SELECT id FROM "User" WHERE email LIKE '%@bench.local'`;
     await client.query(`DELETE FROM "Mask" WHERE "authorId" IN (${users})`);
     await client.query(`DELETE FROM "AuditLog" WHERE "actorId" IN (${users})`);
+    await client.query(`DELETE FROM "Session" WHERE "userId" IN (${users})`);
     await client.query(
       `UPDATE "Image" SET "workflowState" = 'new', "annotatorId" = NULL, "skipReason" = NULL
        WHERE "workflowState" <> 'new' OR "annotatorId" IS NOT NULL`,
     );
     await client.query(`DELETE FROM "Assignment"`);
-    await client.query(`DELETE FROM "User" WHERE email LIKE '%@bench.local'`);
     await client.query("COMMIT");
-    await client.query(`VACUUM ANALYZE "Image"; VACUUM ANALYZE "Mask"; VACUUM ANALYZE "Assignment"`);
+    // One statement each: VACUUM cannot run inside the implicit transaction of a multi-statement query.
+    for (const table of ["Image", "Assignment"]) await client.query(`VACUUM ANALYZE "${table}"`);
   } finally {
     await client.end();
   }
@@ -577,10 +578,21 @@ async function main() {
       cookie: "",
       lastStatus: 0,
     }));
-    const userIds = annotators.map(() => randomUUID());
+    // A reused database keeps its annotators (deleting users would scan the million images for their
+    // foreign keys); only the missing ones are made.
+    const existing = new Map(
+      (
+        await db.user.findMany({
+          where: { email: { in: annotators.map((a) => a.email) } },
+          select: { id: true, email: true },
+        })
+      ).map((u) => [u.email, u.id]),
+    );
+    const userIds = annotators.map((a) => existing.get(a.email) ?? randomUUID());
+    const fresh = annotators.flatMap((a, i) => (existing.has(a.email) ? [] : [{ a, i, id: userIds[i]! }]));
     await db.user.createMany({
-      data: annotators.map((a, i) => ({
-        id: userIds[i]!,
+      data: fresh.map(({ a, i, id }) => ({
+        id,
         email: a.email,
         name: `Annotator ${i + 1}`,
         role: "annotator" as const,
@@ -588,15 +600,16 @@ async function main() {
       })),
     });
     await db.account.createMany({
-      data: userIds.map((userId) => ({
-        userId,
-        accountId: userId,
+      data: fresh.map(({ id }) => ({
+        userId: id,
+        accountId: id,
         providerId: CREDENTIAL_PROVIDER,
         password: passwordHash,
       })),
     });
     await db.projectMember.createMany({
       data: userIds.map((userId) => ({ projectId: project.id, userId, role: "annotator" as const })),
+      skipDuplicates: true,
     });
     await db.$disconnect();
     // Images (and --masks existing masks) are made in SQL: the same rows at 100 images or at 1M.
