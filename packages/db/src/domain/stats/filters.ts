@@ -140,10 +140,10 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 export async function statsRows<T>(db: PrismaClient, query: Prisma.Sql): Promise<T> {
   return db.$transaction(
     async (tx) => {
-      await tx.$executeRawUnsafe("SET LOCAL work_mem = '64MB'");
-      // A statistics query is one scan and a hash aggregate: compiling it (JIT) costs more than it saves.
-      await tx.$executeRawUnsafe("SET LOCAL jit = off");
-      await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
+      // One round trip: set_config(..., true) is SET LOCAL. A statistics query is one scan and a hash
+      // aggregate: compiling it (JIT) costs more (~150 ms) than it saves.
+      await tx.$queryRaw`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
+        set_config('statement_timeout', ${String(STATEMENT_TIMEOUT_MS)}, true)`;
       return tx.$queryRaw<T>(query);
     },
     { timeout: STATEMENT_TIMEOUT_MS + 5_000, maxWait: 10_000 },
