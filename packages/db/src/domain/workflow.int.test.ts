@@ -230,6 +230,47 @@ describe("image workflow", () => {
     expect(await stateOf(a)).toBe("new");
   });
 
+  it("keeps the image's stored lease end in step with every assignment write, and re-leases a lapsed one before the sweep", async () => {
+    const db = prisma();
+    const pid = await project("leased-until", [
+      [ann.id, "annotator"],
+      [bea.id, "annotator"],
+    ]);
+    const a = await image(pid, "a.jpg", 0);
+    const b = await image(pid, "b.jpg", 1);
+    const leasedUntil = async (id: string) =>
+      (await db.image.findUniqueOrThrow({ where: { id }, select: { leasedUntil: true } })).leasedUntil;
+    const now = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
+    const lease = await nextLease(db, { projectId: pid, userId: ann.id, now, leaseMs: 60_000 });
+    expect(lease).toEqual({ imageId: a, expiresAt: new Date(now.getTime() + 60_000) });
+    expect(await leasedUntil(a)).toEqual(lease?.expiresAt);
+    expect(await leasedUntil(b)).toBeNull();
+    // Ann's lease ran out and no sweep has run: Bea gets the older image, and Ann's lease is recorded as expired.
+    const later = new Date(now.getTime() + 120_000);
+    expect(await nextLease(db, { projectId: pid, userId: bea.id, now: later, leaseMs: 60_000 })).toEqual({
+      imageId: a,
+      expiresAt: new Date(later.getTime() + 60_000),
+    });
+    expect(await db.assignment.count({ where: { imageId: a, userId: ann.id, status: "expired" } })).toBe(1);
+    expect(await leasedUntil(a)).toEqual(new Date(later.getTime() + 60_000));
+    // A manager's assignment never ends; releasing it frees the image.
+    await reassignImage(db, { imageId: b, userId: ann.id, actorId: boss.id });
+    expect(await leasedUntil(b)).toEqual(new Date(Date.UTC(9999, 11, 31)));
+    await reassignImage(db, { imageId: b, userId: null, actorId: boss.id });
+    expect(await leasedUntil(b)).toBeNull();
+    // Submitting ends the lease; so does the sweep for one that ran out.
+    await submitImage(
+      db,
+      { userId: bea.id, canManage: false },
+      { imageId: a, confirmEmpty: true, now: later },
+    );
+    expect(await leasedUntil(a)).toBeNull();
+    await nextLease(db, { projectId: pid, userId: ann.id, now, leaseMs: 60_000 });
+    expect(await leasedUntil(b)).not.toBeNull();
+    await expireLeases(db, later);
+    expect(await leasedUntil(b)).toBeNull();
+  });
+
   it("closes the review loop: reject → needs changes with the reason; a fix → in review; approve → done", async () => {
     const db = prisma();
     const pid = await project("review", [
