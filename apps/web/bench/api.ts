@@ -440,6 +440,8 @@ async function processTree(root: number): Promise<Map<number, string>> {
   const name = async (pid: number) => {
     const cmd = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").join(" ");
     if (cmd.includes("workers/src/main.ts")) return "worker";
+    // The web child runs packages/launcher/src/web-server.ts (Next behind the launcher's own server).
+    if (cmd.includes("web-server")) return "web";
     if (cmd.includes("launcher")) return "launcher";
     if (cmd.includes("next")) return "web";
     return "other";
