@@ -82,10 +82,10 @@ function filterConditions(f: StatsFilters): Prisma.Sql[] {
   const conditions = [Prisma.sql`m."projectId" = ${f.projectId}::uuid`];
   if (f.from) conditions.push(Prisma.sql`m."createdAt" >= ${f.from}`);
   if (f.to) conditions.push(Prisma.sql`m."createdAt" < ${f.to}`);
-  // Enum columns compared through their text: a parameter is text, and this keeps the index usable
-  // only where it matters (project, dates); stage and source are filtered on rows already read.
-  if (f.stage) conditions.push(Prisma.sql`m.stage::text = ${f.stage}`);
-  if (f.source) conditions.push(Prisma.sql`m.source::text = ${f.source}`);
+  // The parameter cast to the enum (zod has checked it is one), not the column to text: the planner then
+  // knows from the column's statistics how many masks a stage or source has, and joins accordingly.
+  if (f.stage) conditions.push(Prisma.sql`m.stage = ${f.stage}::"Stage"`);
+  if (f.source) conditions.push(Prisma.sql`m.source = ${f.source}::"MaskSource"`);
   if (f.modelVersionId) conditions.push(Prisma.sql`m."modelVersionId" = ${f.modelVersionId}::uuid`);
   if (f.annotatorId) conditions.push(Prisma.sql`m."authorId" = ${f.annotatorId}::uuid`);
   return conditions;
