@@ -210,30 +210,37 @@ export async function saveManualMask(
   // The version whose embedding the page decoded with (an older one while the current is being embedded).
   const modelVersion = (await decodingModelVersions(db, image)).decoding;
   try {
-    return await db.$transaction(async (tx) => {
-      await tx.mask.create({
-        data: {
-          id: input.id,
-          imageId: image.id,
-          ...geometry,
-          predictedIou: input.predictedIou,
-          stabilityScore: input.stabilityScore,
-          pointCoords: input.pointCoords,
-          prompts: input.prompts,
-          // SA-1B's crop_box for a mask made on the whole image.
-          cropBox: [0, 0, image.width, image.height],
-          source: "manual",
-          stage: "assisted_manual",
-          modelVersionId: modelVersion?.id ?? null,
-          authorId: author.userId,
-          label: input.label,
-          status: "accepted",
-        },
-      });
-      await tx.maskTiming.create({ data: { maskId: input.id, annotatorId: author.userId, ...input.timing } });
-      await reconcileReviewState(tx, image.id, author.userId);
-      return maskView(tx, input.id);
-    });
+    // As nextLease: hundreds of annotators' saves share a pool of ten connections; a save waits for one
+    // rather than failing after Prisma's default two seconds.
+    return await db.$transaction(
+      async (tx) => {
+        await tx.mask.create({
+          data: {
+            id: input.id,
+            imageId: image.id,
+            ...geometry,
+            predictedIou: input.predictedIou,
+            stabilityScore: input.stabilityScore,
+            pointCoords: input.pointCoords,
+            prompts: input.prompts,
+            // SA-1B's crop_box for a mask made on the whole image.
+            cropBox: [0, 0, image.width, image.height],
+            source: "manual",
+            stage: "assisted_manual",
+            modelVersionId: modelVersion?.id ?? null,
+            authorId: author.userId,
+            label: input.label,
+            status: "accepted",
+          },
+        });
+        await tx.maskTiming.create({
+          data: { maskId: input.id, annotatorId: author.userId, ...input.timing },
+        });
+        await reconcileReviewState(tx, image.id, author.userId);
+        return maskView(tx, input.id);
+      },
+      { maxWait: 15_000, timeout: 15_000 },
+    );
   } catch (error) {
     // Two copies of the same save racing: the primary key picks one; the other answers as a retry.
     if (isUniqueViolation(error)) {
