@@ -75,17 +75,17 @@ test("an admin starts a semi-automatic pass on a project and watches it finish",
   await page.getByTestId("pass-scope-some").check();
   await page.locator('[data-testid="pass-image-checkbox"][data-filename="dogs.jpg"]').check();
   await page.getByTestId("pass-stage-semi_automatic").check();
-  // The semi-automatic defaults are pre-filled (stricter than the fully automatic ones) ...
+  // The semi-automatic defaults are pre-filled: the thresholds calibrated for the bundled model, said so,
+  // stricter than the fully automatic ones ...
   await page.getByTestId("pass-advanced").locator("summary").click();
-  await expect(page.getByTestId("param-predIouThresh")).toHaveValue("0.94");
-  await expect(page.getByTestId("param-stabilityScoreThresh")).toHaveValue("0.97");
+  await expect(page.getByTestId("param-predIouThresh")).toHaveValue("0.9");
+  await expect(page.getByTestId("param-stabilityScoreThresh")).toHaveValue("0.95");
   await expect(page.getByTestId("param-pointsPerSide")).toHaveValue("32");
-  // ... and a small grid without crops keeps the pass short on a CPU; a predicted-IoU bar a little lower
-  // than the default lets that small grid find several masks (about 7 on dogs.jpg instead of 1).
+  await expect(page.getByTestId("pass-calibration")).toContainText("calibrated for this project's model");
+  await expect(page.getByTestId("pass-calibration")).toContainText("0.94 / 0.97");
+  // ... and a small grid without crops keeps the pass short on a CPU (about 7 masks on dogs.jpg).
   await page.getByTestId("param-pointsPerSide").fill("8");
   await page.getByTestId("param-cropNLayers").fill("0");
-  await page.getByTestId("param-predIouThresh").fill("0.9");
-  await page.getByTestId("param-stabilityScoreThresh").fill("0.95");
   await expect(page.getByTestId("pass-params-summary")).toHaveText(
     "8×8 points + no crops · IoU ≥ 0.9 · stability ≥ 0.95",
   );
@@ -225,9 +225,11 @@ test("an admin cancels a running fully automatic pass", async ({ page }) => {
   await expect(page).toHaveURL(/\/admin\/passes$/);
   await page.getByTestId("pass-project").selectOption({ label: `${projectName} (1 of 1 ready)` });
   await page.getByTestId("pass-stage-fully_automatic").check();
-  // The fully automatic defaults: SAM's, a 32x32 grid and one crop layer (minutes on a CPU).
+  // The fully automatic defaults: a 32x32 grid and one crop layer (minutes on a CPU), the thresholds
+  // calibrated for the bundled model.
   await page.getByTestId("pass-advanced").locator("summary").click();
   await expect(page.getByTestId("param-predIouThresh")).toHaveValue("0.88");
+  await expect(page.getByTestId("param-stabilityScoreThresh")).toHaveValue("0.85");
   await expect(page.getByTestId("param-cropNLayers")).toHaveValue("1");
   await page.getByTestId("pass-start").click();
 

@@ -24,7 +24,7 @@ import {
 import { closeQueues, enqueuePassImages, passImageJobId, queue, removePassImageJobs } from "@sas/queue";
 import { type CocoRle, createMask, decodeRle, encodeMask, maskArea, maskExtent, rleIoU } from "@sas/sa1b";
 import { DEFAULT_AUTO_MASK_PARAMS } from "@sas/sam";
-import { decodeImage, defaultModelFiles, NodeSam } from "@sas/sam/node";
+import { calibrationFor, decodeImage, defaultModelFiles, NodeSam } from "@sas/sam/node";
 import { storage } from "@sas/storage";
 import type { Worker } from "bullmq";
 import sharp from "sharp";
@@ -35,8 +35,9 @@ import { releaseSessions } from "./sam-sessions";
 const fixtures = path.resolve(repoRoot, "fixtures/images");
 
 /**
- * The first test's pass: SAM's default filters (predicted IoU > 0.88, stability >= 0.95, box NMS 0.7) on a
- * 16x16 grid without crops, which keeps it to about a minute per image here.
+ * The first test's pass: the default filters for the bundled model (its calibrated predicted-IoU and
+ * stability thresholds, box NMS 0.7) on a 16x16 grid without crops, which keeps it to about a minute per
+ * image here.
  */
 const TEST1_PARAMS = { pointsPerSide: 16, cropNLayers: 0 };
 const testData = path.join(repoRoot, "packages/sam/test-data");
@@ -193,6 +194,8 @@ describe("automatic passes through the queue and the worker", () => {
 
   it("a fully automatic pass over two images finds each dog, stores SA-1B records and statistics, completes", async () => {
     const params = TEST1_PARAMS;
+    // The pass runs the thresholds calibrated for the bundled model (the defaults a pass on it gets).
+    const thresholds = calibrationFor(defaultModelFiles())?.fullyAutomatic ?? DEFAULT_AUTO_MASK_PARAMS;
     const pass = await startPass("fully_automatic", [imageIds.dogs, imageIds.dog], params);
     const ended = await waitForPassEnd(pass.id, 900_000);
     expect(ended).toMatchObject({
@@ -220,8 +223,8 @@ describe("automatic passes through the queue and the worker", () => {
         passKey: pass.passKey,
         authorId: null,
       });
-      expect(mask.predictedIou).toBeGreaterThan(DEFAULT_AUTO_MASK_PARAMS.predIouThresh);
-      expect(mask.stabilityScore).toBeGreaterThanOrEqual(DEFAULT_AUTO_MASK_PARAMS.stabilityScoreThresh);
+      expect(mask.predictedIou).toBeGreaterThan(thresholds.predIouThresh);
+      expect(mask.stabilityScore).toBeGreaterThanOrEqual(thresholds.stabilityScoreThresh);
       const points = mask.pointCoords as [number, number][];
       expect(points).toHaveLength(1);
       expect(points[0]![0]).toBeGreaterThanOrEqual(0);

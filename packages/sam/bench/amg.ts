@@ -11,8 +11,11 @@
  * machine affects both alike), the baseline: 32x32, no crops, one point per decode with the stock decoder's
  * full-resolution candidates and the same filters applied at full resolution (`generatePlainAutoMasks`).
  * `--decoder batch` decodes with `BatchPointDecoder` (./node/point-decoder) instead of NodeSam's derived
- * multi-mask decoder. `--points-per-side` changes the grid of both rows (crop layers keep half of it).
- * `--pred-iou` and `--stability` set the two thresholds (SAM's 0.88 and 0.95 by default).
+ * multi-mask decoder. `--points-per-side` changes the grid of both rows (crop layers keep half of it), `--crop-layers` the
+ * number of crop layers of the default row.
+ * The thresholds are the pass's defaults for the bundled model: those calibrated for it (see
+ * ../src/node/calibration), else SAM's 0.88 / 0.95; `--sam-thresholds` runs SAM's, and `--pred-iou` /
+ * `--stability` set either one.
  *
  * `--sweep` decodes each image once at the loosest thresholds of the lists `--sweep-pred-iou` and
  * `--sweep-stability` and prints recall and masks per image for every pair (see ./amg-sweep), plus the
@@ -34,18 +37,21 @@ import {
 import { type GroundTruth, objectIoU } from "../src/clicker";
 import {
   type AutoMaskResult,
+  calibrationFor,
   decodeCropProposals,
   decodeImage,
+  defaultModelFiles,
   generateAutoMasks,
   generatePlainAutoMasks,
   NodeSam,
+  type PassThresholds,
   stockPointDecoder,
 } from "../src/node";
 import { type SweepImageResult, sweepGrid, sweepImage } from "./amg-sweep";
 import { DatasetError, type DatasetSample, DEV_DATASET, listDataset, loadGroundTruth } from "./dataset";
 
 const USAGE =
-  "usage: npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--pred-iou 0.88] [--stability 0.95] [--sweep [--sweep-pred-iou 0.88,0.8] [--sweep-stability 0.95,0.9]] [--verbose]";
+  "usage: npm run bench:amg -- [--dataset DIR] [--limit N] [--json] [--plain] [--decoder stock|batch] [--points-per-side 32] [--crop-layers 1] [--pred-iou X] [--stability X] [--sam-thresholds] [--sweep [--sweep-pred-iou 0.88,0.8] [--sweep-stability 0.95,0.9]] [--verbose]";
 
 const DEFAULT_SWEEP_PRED_IOU = [0.88, 0.86, 0.84, 0.82, 0.8, 0.75, 0.7];
 const DEFAULT_SWEEP_STABILITY = [0.95, 0.92, 0.9, 0.88, 0.85, 0.8, 0.75, 0.7];
@@ -63,8 +69,11 @@ interface Options {
   plain: boolean;
   decoder: DecoderKind;
   pointsPerSide: number;
+  cropLayers: number;
   predIou: number;
   stability: number;
+  /** Where the thresholds came from, for the table. */
+  thresholdsFrom: string;
   sweep: { predIous: number[]; stabilities: number[] } | undefined;
   verbose: boolean;
 }
@@ -94,8 +103,10 @@ function parseOptions(argv: string[]): Options {
       plain: { type: "boolean", default: false },
       decoder: { type: "string", default: "stock" },
       "points-per-side": { type: "string" },
+      "crop-layers": { type: "string" },
       "pred-iou": { type: "string" },
       stability: { type: "string" },
+      "sam-thresholds": { type: "boolean", default: false },
       sweep: { type: "boolean", default: false },
       "sweep-pred-iou": { type: "string" },
       "sweep-stability": { type: "string" },
@@ -109,9 +120,16 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`);
   }
+  // The bundled model's calibrated pair, as a pass on it would use (unless --sam-thresholds).
+  const calibration = calibrationFor(defaultModelFiles());
+  const defaults: PassThresholds =
+    calibration && !values["sam-thresholds"] ? calibration.fullyAutomatic : DEFAULT_AUTO_MASK_PARAMS;
   const pointsPerSide = Number(values["points-per-side"] ?? DEFAULT_AUTO_MASK_PARAMS.pointsPerSide);
   if (!Number.isInteger(pointsPerSide) || pointsPerSide < 2)
     throw new UsageError(`--points-per-side must be an integer >= 2, got "${values["points-per-side"]}"`);
+  const cropLayers = Number(values["crop-layers"] ?? DEFAULT_AUTO_MASK_PARAMS.cropNLayers);
+  if (!Number.isInteger(cropLayers) || cropLayers < 0 || cropLayers > 4)
+    throw new UsageError(`--crop-layers must be an integer 0..4, got "${values["crop-layers"]}"`);
   if (values.decoder !== "stock" && values.decoder !== "batch")
     throw new UsageError(`--decoder must be stock or batch, got "${values.decoder}"`);
   return {
@@ -121,8 +139,15 @@ function parseOptions(argv: string[]): Options {
     plain: values.plain,
     decoder: values.decoder,
     pointsPerSide,
-    predIou: threshold("pred-iou", values["pred-iou"], DEFAULT_AUTO_MASK_PARAMS.predIouThresh),
-    stability: threshold("stability", values.stability, DEFAULT_AUTO_MASK_PARAMS.stabilityScoreThresh),
+    cropLayers,
+    predIou: threshold("pred-iou", values["pred-iou"], defaults.predIouThresh),
+    stability: threshold("stability", values.stability, defaults.stabilityScoreThresh),
+    thresholdsFrom:
+      values["pred-iou"] !== undefined || values.stability !== undefined
+        ? "given"
+        : calibration && !values["sam-thresholds"]
+          ? `calibrated for ${calibration.model}`
+          : "SAM's",
     sweep: values.sweep
       ? {
           predIous: thresholdList("sweep-pred-iou", values["sweep-pred-iou"], DEFAULT_SWEEP_PRED_IOU),
@@ -301,9 +326,13 @@ async function main(): Promise<void> {
   const params: AutoMaskParams = {
     ...DEFAULT_AUTO_MASK_PARAMS,
     pointsPerSide: options.pointsPerSide,
+    cropNLayers: options.cropLayers,
     predIouThresh: options.predIou,
     stabilityScoreThresh: options.stability,
   };
+  console.error(
+    `thresholds: predicted IoU > ${params.predIouThresh}, stability >= ${params.stabilityScoreThresh} (${options.thresholdsFrom})`,
+  );
   const sam = await NodeSam.load();
   let decoderKind = options.decoder;
   let batch: Awaited<ReturnType<typeof loadBatchDecoder>> = null;
@@ -356,13 +385,16 @@ async function main(): Promise<void> {
   const plain = options.plain ? summarize(plainRuns) : undefined;
   if (plain)
     rows.push([`plain (${params.pointsPerSide}x${params.pointsPerSide}, no crops, 1 point/decode)`, plain]);
-  console.log(`dataset ${options.dataset}, ${samples.length} images`);
+  console.log(
+    `dataset ${options.dataset}, ${samples.length} images; thresholds predicted IoU > ${params.predIouThresh}, stability >= ${params.stabilityScoreThresh} (${options.thresholdsFrom})`,
+  );
   printTable(rows);
   if (options.json) {
     console.log(
       JSON.stringify({
         dataset: options.dataset,
         decoder: decoderKind,
+        thresholdsFrom: options.thresholdsFrom,
         params,
         ...auto,
         ...(plain ? { plain } : {}),

@@ -2,6 +2,7 @@ import { disconnectPrisma, prisma, registerModelVersion } from "@sas/db";
 import { closeQueues, passImageJobId, queue } from "@sas/queue";
 import { DEFAULT_AUTO_MASK_PARAMS } from "@sas/sam";
 import { defaultModelFiles } from "@sas/sam/model-files";
+import { calibrationFor } from "@sas/sam/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, callerAs, createTestImage, rejection } from "../testing/fixtures";
 
@@ -52,13 +53,44 @@ afterAll(async () => {
 const asAdmin = () => callerAs(admin);
 
 describe("pass router", () => {
-  it("gives each stage's default parameters: semi-automatic keeps only confident masks", async () => {
-    expect(await asAdmin().pass.defaults({ stage: "fully_automatic" })).toEqual(DEFAULT_AUTO_MASK_PARAMS);
-    expect(await asAdmin().pass.defaults({ stage: "semi_automatic" })).toEqual({
-      ...DEFAULT_AUTO_MASK_PARAMS,
-      predIouThresh: 0.94,
-      stabilityScoreThresh: 0.97,
+  it("gives each stage's default parameters: calibrated thresholds for the project's model, SAM's otherwise", async () => {
+    const calibration = calibrationFor(defaultModelFiles());
+    if (!calibration) throw new Error("the bundled model has a calibration");
+    const full = await asAdmin().pass.defaults({ stage: "fully_automatic", projectId });
+    expect(full.params).toEqual({ ...DEFAULT_AUTO_MASK_PARAMS, ...calibration.fullyAutomatic });
+    expect(full.calibration).toEqual({
+      model: calibration.model,
+      basis: calibration.basis,
+      uncalibrated: { predIouThresh: 0.88, stabilityScoreThresh: 0.95 },
     });
+    const semi = await asAdmin().pass.defaults({ stage: "semi_automatic", projectId });
+    // Semi-automatic passes keep only confident masks: stricter than the fully automatic pair.
+    expect(semi.params).toEqual({ ...DEFAULT_AUTO_MASK_PARAMS, ...calibration.semiAutomatic });
+    expect(semi.params.predIouThresh).toBeGreaterThan(full.params.predIouThresh);
+    expect(semi.params.stabilityScoreThresh).toBeGreaterThan(full.params.stabilityScoreThresh);
+    expect(semi.calibration?.uncalibrated).toEqual({ predIouThresh: 0.94, stabilityScoreThresh: 0.97 });
+
+    // A model version nobody calibrated (any upload) runs SAM's own thresholds.
+    const db = prisma();
+    const other = await db.modelVersion.create({
+      data: {
+        name: `uncalibrated-${unique}`,
+        encoderPath: "models/x.onnx",
+        encoderSha256: "a".repeat(64),
+        decoderPath: "models/y.onnx",
+        decoderSha256: "b".repeat(64),
+      },
+    });
+    const plainProject = await db.project.create({
+      data: { name: `pass-plain-${unique}`, modelVersionId: other.id },
+    });
+    expect(await asAdmin().pass.defaults({ stage: "fully_automatic", projectId: plainProject.id })).toEqual({
+      params: DEFAULT_AUTO_MASK_PARAMS,
+      calibration: null,
+    });
+    expect(
+      (await asAdmin().pass.defaults({ stage: "semi_automatic", projectId: plainProject.id })).params,
+    ).toEqual({ ...DEFAULT_AUTO_MASK_PARAMS, predIouThresh: 0.94, stabilityScoreThresh: 0.97 });
   });
 
   it("refuses bad starts with BAD_REQUEST (or NOT_FOUND for an unknown project) and writes nothing", async () => {
@@ -132,11 +164,10 @@ describe("pass router", () => {
       resultCount: 0,
     });
     expect(job.passKey).toMatch(/^[0-9a-f]{64}$/);
-    // The overrides over the semi-automatic defaults (not over the fully automatic ones).
+    // The overrides over the semi-automatic defaults for the project's model (not the fully automatic ones).
     expect(job.params).toEqual({
       ...DEFAULT_AUTO_MASK_PARAMS,
-      predIouThresh: 0.94,
-      stabilityScoreThresh: 0.97,
+      ...calibrationFor(defaultModelFiles())?.semiAutomatic,
       pointsPerSide: 16,
       cropNLayers: 0,
     });

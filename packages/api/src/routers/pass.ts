@@ -1,4 +1,4 @@
-import { listPasses, PASS_STAGES, passDefaults, passDetail } from "@sas/db";
+import { listPasses, PASS_STAGES, passDetail, stageDefaultsForProject } from "@sas/db";
 import { autoMaskParamsSchema } from "@sas/sam";
 import { z } from "zod";
 import { cancelPassAndJobs, startPass } from "../services/passes";
@@ -23,7 +23,9 @@ const paramOverrides = z.strictObject(
 /** Automatic passes (data engine stages 2 and 3): admins start, watch and cancel them. */
 export const passRouter = router({
   /** The parameters a pass of this stage runs with when none are given. */
-  defaults: adminProcedure.input(z.object({ stage })).query(({ input }) => passDefaults(input.stage)),
+  defaults: adminProcedure
+    .input(z.object({ stage, projectId: z.uuid().optional() }))
+    .query(({ ctx, input }) => stageDefaultsForProject(ctx.db, input.stage, input.projectId)),
 
   /**
    * Starts a pass over the project's images (or the chosen ones; failed images are skipped). BAD_REQUEST

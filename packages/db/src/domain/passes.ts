@@ -6,6 +6,7 @@ import {
   FILTER_STAGES,
   pointsPerSideByLayer,
 } from "@sas/sam";
+import { calibrationFor, type ModelCalibration } from "@sas/sam/node";
 import { z } from "zod";
 import type { JobStatus, JobType, Prisma, PrismaClient } from "../generated/prisma/client";
 import { audit } from "./audit";
@@ -48,19 +49,69 @@ const STAGE_DEFAULTS: Record<PassStage, AutoMaskParams> = {
   semi_automatic: { ...DEFAULT_AUTO_MASK_PARAMS, predIouThresh: 0.94, stabilityScoreThresh: 0.97 },
 };
 
-export function passDefaults(stage: PassStage): AutoMaskParams {
-  return { ...STAGE_DEFAULTS[stage] };
+/** The model a pass runs, as far as its defaults care: the hashes that identify its files. */
+export type PassModel = { encoderSha256: string; decoderSha256: string } | null;
+
+/**
+ * A stage's defaults for a model: SAM's parameters (stricter thresholds for semi-automatic passes), with
+ * the thresholds calibrated for that model when it has a calibration (`calibrationFor`).
+ */
+export function passDefaults(stage: PassStage, model: PassModel = null): AutoMaskParams {
+  const calibration = model ? calibrationFor(model) : null;
+  if (!calibration) return { ...STAGE_DEFAULTS[stage] };
+  const thresholds = stage === "semi_automatic" ? calibration.semiAutomatic : calibration.fullyAutomatic;
+  return { ...STAGE_DEFAULTS[stage], ...thresholds };
+}
+
+export interface StageDefaults {
+  params: AutoMaskParams;
+  /** Set when the thresholds are calibrated for the project's model rather than SAM's own. */
+  calibration:
+    | (Pick<ModelCalibration, "model" | "basis"> & {
+        /** What the stage would use without the calibration. */
+        uncalibrated: Pick<AutoMaskParams, "predIouThresh" | "stabilityScoreThresh">;
+      })
+    | null;
+}
+
+/** The defaults the pass launcher pre-fills for a project (its model version, else the active one). */
+export async function stageDefaultsForProject(
+  db: PrismaClient,
+  stage: PassStage,
+  projectId: string | undefined,
+): Promise<StageDefaults> {
+  const model = projectId
+    ? await modelVersionForProject(db, projectId)
+    : await db.modelVersion.findFirst({ where: { isActive: true } });
+  const calibration = model ? calibrationFor(model) : null;
+  return {
+    params: passDefaults(stage, model),
+    calibration: calibration
+      ? {
+          model: calibration.model,
+          basis: calibration.basis,
+          uncalibrated: {
+            predIouThresh: STAGE_DEFAULTS[stage].predIouThresh,
+            stabilityScoreThresh: STAGE_DEFAULTS[stage].stabilityScoreThresh,
+          },
+        }
+      : null,
+  };
 }
 
 /**
- * A pass's parameters: the caller's overrides over the stage's defaults, validated as a whole. Unknown
- * names and out-of-range values are a BAD_REQUEST that says which.
+ * A pass's parameters: the caller's overrides over the stage's defaults for the model, validated as a
+ * whole. Unknown names and out-of-range values are a BAD_REQUEST that says which.
  */
-export function resolvePassParams(stage: PassStage, overrides: Record<string, unknown> = {}): AutoMaskParams {
+export function resolvePassParams(
+  stage: PassStage,
+  overrides: Record<string, unknown> = {},
+  model: PassModel = null,
+): AutoMaskParams {
   const known = new Set(Object.keys(DEFAULT_AUTO_MASK_PARAMS));
   const unknown = Object.keys(overrides).filter((name) => !known.has(name));
   if (unknown.length) throw new RuleViolation("BAD_REQUEST", `unknown pass parameter ${unknown.join(", ")}`);
-  const parsed = autoMaskParamsSchema.safeParse({ ...STAGE_DEFAULTS[stage], ...overrides });
+  const parsed = autoMaskParamsSchema.safeParse({ ...passDefaults(stage, model), ...overrides });
   if (!parsed.success) {
     throw new RuleViolation("BAD_REQUEST", `bad pass parameters: ${z.prettifyError(parsed.error)}`);
   }
@@ -127,11 +178,13 @@ export async function createPass(
   actor: { id: string },
   input: NewPass,
 ): Promise<CreatedPass> {
-  const params = resolvePassParams(input.stage, input.params);
+  // Parameters are checked before anything is read, so a bad one is reported even without a model.
+  resolvePassParams(input.stage, input.params);
   const project = await db.project.findUnique({ where: { id: input.projectId }, select: { id: true } });
   if (!project) throw new RuleViolation("NOT_FOUND", "project not found");
   const model = await modelVersionForProject(db, input.projectId);
   if (!model) throw new RuleViolation("BAD_REQUEST", "no model version is active; activate one first");
+  const params = resolvePassParams(input.stage, input.params, model);
   const passKey = passKeyOf({ stage: input.stage, modelVersionId: model.id, params });
 
   const requested = input.imageIds ? [...new Set(input.imageIds)] : null;

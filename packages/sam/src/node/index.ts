@@ -1,5 +1,6 @@
 export * from "./auto-mask";
 export * from "./browser-decoder";
+export * from "./calibration";
 export * from "./decode-image";
 export * from "./model-files";
 export * from "./model-store";

@@ -99,15 +99,16 @@ export function PassLauncher({ initialProjectId }: { initialProjectId?: string }
   const [stage, setStage] = useState<Stage>("semi_automatic");
   const [scope, setScope] = useState<"all" | "some">("all");
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const defaults = useQuery(trpc.pass.defaults.queryOptions({ stage }));
+  const defaults = useQuery(trpc.pass.defaults.queryOptions({ stage, ...(projectId ? { projectId } : {}) }));
+  const defaultParams = defaults.data?.params;
   const [texts, setTexts] = useState<ParamTexts | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [started, setStarted] = useState<string | null>(null);
 
-  // The form follows the chosen stage's defaults; edits made for the other stage are dropped.
+  // The form follows the chosen stage's (and project's model's) defaults; edits made for another are dropped.
   useEffect(() => {
-    if (defaults.data) setTexts(paramsToTexts(defaults.data));
-  }, [defaults.data]);
+    if (defaultParams) setTexts(paramsToTexts(defaultParams));
+  }, [defaultParams]);
 
   // The first project, when none was named.
   useEffect(() => {
@@ -132,12 +133,12 @@ export function PassLauncher({ initialProjectId }: { initialProjectId?: string }
     setStarted(null);
     if (!projectId) return setFormError("Choose a project.");
     if (scope === "some" && selected.size === 0) return setFormError("Choose at least one image.");
-    if (!texts || !parsed || !defaults.data) return setFormError("The parameters are still loading.");
+    if (!texts || !parsed || !defaultParams) return setFormError("The parameters are still loading.");
     if (!parsed.ok) return setFormError(parsed.message);
     start.mutate({
       projectId,
       stage,
-      params: changedParams(texts, parsed.params, defaults.data),
+      params: changedParams(texts, parsed.params, defaultParams),
       ...(scope === "some" ? { imageIds: [...selected] } : {}),
     });
   };
@@ -212,6 +213,16 @@ export function PassLauncher({ initialProjectId }: { initialProjectId?: string }
         <p data-testid="pass-params-summary">
           {parsed?.ok ? summarizeParams(parsed.params) : parsed ? parsed.message : "Loading defaults…"}
         </p>
+        {defaults.data?.calibration && defaultParams ? (
+          <p className="muted" data-testid="pass-calibration">
+            Thresholds calibrated for this project's model, {defaults.data.calibration.model}: predicted IoU
+            above {defaultParams.predIouThresh}, stability at least {defaultParams.stabilityScoreThresh} (
+            {defaults.data.calibration.basis}). SAM's own values,{" "}
+            {defaults.data.calibration.uncalibrated.predIouThresh} /{" "}
+            {defaults.data.calibration.uncalibrated.stabilityScoreThresh}, suit SAM ViT-H and keep few whole
+            objects with this model.
+          </p>
+        ) : null}
         <details className="pass-advanced" data-testid="pass-advanced">
           <summary>Advanced parameters</summary>
           {texts ? (
@@ -238,7 +249,7 @@ export function PassLauncher({ initialProjectId }: { initialProjectId?: string }
           <button
             type="button"
             className="link"
-            onClick={() => defaults.data && setTexts(paramsToTexts(defaults.data))}
+            onClick={() => defaultParams && setTexts(paramsToTexts(defaultParams))}
           >
             Reset to the {stageNames[stage]} defaults
           </button>

@@ -5,7 +5,7 @@
  */
 import type { RouterOutputs } from "@sas/api";
 
-export type AutoMaskParams = RouterOutputs["pass"]["defaults"];
+export type AutoMaskParams = RouterOutputs["pass"]["defaults"]["params"];
 export type ParamKey = keyof AutoMaskParams;
 
 export interface ParamField {
