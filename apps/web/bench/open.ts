@@ -35,6 +35,9 @@ const args = z
 
 interface OpenRun {
   firstMaskMs: number;
+  /** The first click's decode inside the worker (feeds + session.run), and session.run alone. */
+  clickDecodeMs: number;
+  clickRunMs: number;
   marks: OpenMark[];
 }
 
@@ -55,10 +58,15 @@ async function openAndClick(page: Page, base: string, image: ImageRow): Promise<
     // on a timer: polling every animation frame would make the page render frames the whole time
     polling: 10,
   });
-  return page.evaluate(() => ({
-    firstMaskMs: window.__sasDecodePerf?.find((s) => s.kind === "click")?.paintedAt ?? Number.NaN,
-    marks: window.__sasOpenTimeline ?? [],
-  }));
+  return page.evaluate(() => {
+    const click = window.__sasDecodePerf?.find((s) => s.kind === "click");
+    return {
+      firstMaskMs: click?.paintedAt ?? Number.NaN,
+      clickDecodeMs: click?.decodeMs ?? Number.NaN,
+      clickRunMs: click?.runMs ?? Number.NaN,
+      marks: window.__sasOpenTimeline ?? [],
+    };
+  });
 }
 
 /** Median time at which each loading step ended, over the runs (steps in the order they end). */
@@ -112,6 +120,9 @@ async function main() {
       warmMedianMs: median(warmMs),
       coldSteps: Object.fromEntries(stepMedians(cold).map(([s, t]) => [s, Math.round(t)])),
       warmSteps: Object.fromEntries(stepMedians(warm).map(([s, t]) => [s, Math.round(t)])),
+      // The first click's decode (it has no warm-up run before it), median over every run.
+      firstClickDecodeMs: Math.round(median([...cold, ...warm].map((r) => r.clickDecodeMs))),
+      firstClickRunMs: Math.round(median([...cold, ...warm].map((r) => r.clickRunMs))),
     };
     if (args.json) {
       console.log(JSON.stringify(result));
@@ -120,6 +131,9 @@ async function main() {
     console.log("time to first mask (ms from navigation to the first click's mask painted)");
     console.log(`  cold (empty browser cache)  ${coldMs.join(", ")}  median ${result.coldMedianMs}`);
     console.log(`  warm (reloads)              ${warmMs.join(", ")}  median ${result.warmMedianMs}`);
+    console.log(
+      `  first click's decode in the worker ${result.firstClickDecodeMs} ms (session.run ${result.firstClickRunMs} ms), median`,
+    );
     for (const [name, steps] of [
       ["cold", stepMedians(cold)],
       ["warm", stepMedians(warm)],

@@ -13,14 +13,18 @@ import type { OutboxInputs } from "./payloads";
 let decoder: DecoderClient | null = null;
 let decoderModel: string | null = null;
 
-/** The shared decoder for a model version (a different version replaces the worker). */
-export function decoderFor(modelVersionId: string): DecoderClient {
+/**
+ * The shared decoder for a model version (a different version replaces the worker). `ortVersion` is the
+ * runtime's content hash, put on its URLs (see server/ort-runtime.ts).
+ */
+export function decoderFor(modelVersionId: string, ortVersion: string): DecoderClient {
   if (decoder && decoderModel === modelVersionId) return decoder;
   decoder?.dispose();
   const params = new URLSearchParams(window.location.search);
   decoder = new DecoderClient(createDecoderWorker(), {
     graphsUrl: `/api/models/${modelVersionId}/decoder`,
     ortBase: `${window.location.origin}/ort/`,
+    ortVersion,
     threads: Number(params.get("threads") ?? navigator.hardwareConcurrency ?? 2) || 2,
     preferWebGpu: params.get("ep") !== "wasm",
   });

@@ -15,10 +15,12 @@ import { decoderFor } from "./services";
 export function useDecoderSession(args: {
   imageId: string;
   modelVersionId: string | null;
+  /** Versions the runtime's URLs (immutable caching); without it they are revalidated. */
+  ortVersion: string | null;
   projectId: string | null;
   onError: (message: string) => void;
 }) {
-  const { imageId, modelVersionId, projectId, onError } = args;
+  const { imageId, modelVersionId, ortVersion, projectId, onError } = args;
   const trpc = useTRPC();
   const [decoderInfo, setDecoderInfo] = useState<ReadyResponse | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
@@ -26,8 +28,9 @@ export function useDecoderSession(args: {
   const [nextImageId, setNextImageId] = useState<string | null>(null);
   const [loading, setLoading] = useState<readonly LoadItem[]>([]);
   const decoder = useMemo(
-    () => (modelVersionId && typeof window !== "undefined" ? decoderFor(modelVersionId) : null),
-    [modelVersionId],
+    () =>
+      modelVersionId && typeof window !== "undefined" ? decoderFor(modelVersionId, ortVersion ?? "") : null,
+    [modelVersionId, ortVersion],
   );
 
   useEffect(() => {

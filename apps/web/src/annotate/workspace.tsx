@@ -47,6 +47,8 @@ export function AnnotationWorkspace(props: {
   imageId: string;
   /** The decoder's model version as the server found it, so loading starts before the first query. */
   modelVersionId?: string | null;
+  /** The decoder runtime's content hash (server/ort-runtime.ts): its files' URLs carry it. */
+  ortVersion?: string;
 }) {
   const { imageId } = props;
   const trpc = useTRPC();
@@ -73,6 +75,7 @@ export function AnnotationWorkspace(props: {
   const session = useDecoderSession({
     imageId,
     modelVersionId: ws?.modelVersionId ?? props.modelVersionId ?? null,
+    ortVersion: props.ortVersion ?? null,
     projectId: ws?.image.projectId ?? null,
     onError: setMessage,
   });

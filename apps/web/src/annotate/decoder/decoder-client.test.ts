@@ -32,7 +32,13 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 
 function newClient() {
   const w = new ManualWorker();
-  const client = new DecoderClient(w, { graphsUrl: "/m", ortBase: "/ort/", threads: 2, preferWebGpu: false });
+  const client = new DecoderClient(w, {
+    graphsUrl: "/m",
+    ortBase: "/ort/",
+    ortVersion: "0",
+    threads: 2,
+    preferWebGpu: false,
+  });
   return { w, client };
 }
 

@@ -1,8 +1,15 @@
 /// <reference lib="webworker" />
 /**
  * The SAM decoder in a Web Worker: onnxruntime-web loaded from the app's own /ort/ route (WASM with SIMD
- * and threads when the page is cross-origin isolated, WebGPU when a real adapter exists), one warm
- * session per decoder part, and the last few images kept as their `prepare` outputs (float32 tensors).
+ * and threads when the page is cross-origin isolated, WebGPU when a real adapter exists), one session per
+ * decoder part, and the last few images kept as their `prepare` outputs (float32 tensors).
+ *
+ * Opening is one critical path, so nothing on it waits for what it does not need: the graph list, the GPU
+ * probe, the runtime and the embedding start at once; the runtime starts its WASM (compile, threads) on a
+ * one-node graph before the real graphs are read; the `prepare` session is created first (small graph)
+ * and prepares the embedding while the `click` graph is still on its way; `ready` follows the click
+ * session. There is no warm-up decode: the real `prepare` run is the first one, and a first click costs
+ * about what a later one does (measured by bench:open), while a warm-up cost a prepare and a click run.
  */
 import {
   BROWSER_DECODER_INPUTS,
@@ -38,7 +45,8 @@ const EMBEDDING_DIMS = [1, 256, 64, 64];
 const EMBEDDING_SIZE = 256 * 64 * 64;
 
 let ort: typeof Ort | null = null;
-let sessions: { prepare: Ort.InferenceSession; click: Ort.InferenceSession } | null = null;
+let prepareSession: Ort.InferenceSession | null = null;
+let clickSession: Ort.InferenceSession | null = null;
 const embeddings = new Map<string, LoadedEmbedding>();
 const loading = new Map<string, Promise<LoadedEmbedding>>();
 const zeroMask = new Float32Array(SAM_LOW_RES_SIZE * SAM_LOW_RES_SIZE);
@@ -89,28 +97,46 @@ const GRAPH_LABELS: Record<BrowserDecoderPart, string> = {
 };
 
 /**
- * onnxruntime-web, loaded at run time from the app's own route rather than bundled (ORT finds its WASM
- * next to it). The WASM binary is fetched here first, for the progress bar; ORT's own streaming compile
- * then reads it from the HTTP cache (immutable), where the browser also keeps its compiled code.
+ * An ONNX model of one Identity node (float x -> y), 51 bytes: creating a session from it starts ORT's
+ * WASM runtime (fetch, compile, thread workers) while the real graphs are still being read.
+ */
+const ONE_NODE_GRAPH = new Uint8Array([
+  8, 8, 58, 43, 10, 16, 10, 1, 120, 18, 1, 121, 34, 8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 1, 103, 90,
+  9, 10, 1, 120, 18, 4, 10, 2, 8, 1, 98, 9, 10, 1, 121, 18, 4, 10, 2, 8, 1, 66, 2, 16, 13,
+]);
+
+/**
+ * onnxruntime-web, loaded at run time from the app's own route rather than bundled, every file under its
+ * content-hashed URL (immutable: the browser keeps the WASM and its compiled code). The WASM binary is
+ * fetched here for the progress bar while ORT compiles it as it streams: both requests share one
+ * download through the HTTP cache. Resolves once the runtime is started (see ONE_NODE_GRAPH).
  */
 async function loadRuntime(msg: InitRequest, gpu: boolean): Promise<typeof Ort> {
-  const wasm = gpu ? "ort-wasm-simd-threaded.jsep.wasm" : "ort-wasm-simd-threaded.wasm";
+  const url = (file: string) => `${msg.ortBase}${file}?v=${encodeURIComponent(msg.ortVersion)}`;
+  const wasm = url(gpu ? "ort-wasm-simd-threaded.jsep.wasm" : "ort-wasm-simd-threaded.wasm");
   const progress = progressOf("runtime", "decoder runtime");
-  const [runtime] = await Promise.all([
-    import(
-      /* webpackIgnore: true */ /* turbopackIgnore: true */ `${msg.ortBase}${gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs"}`
-    ) as Promise<typeof Ort>,
-    fetch(`${msg.ortBase}${wasm}`).then(async (r) => {
-      if (!r.ok) throw new Error(`decoder runtime: HTTP ${r.status}`);
-      const bytes = await readWithProgress(r, (loaded, total) => progress.bytes(loaded, total));
-      progress.bytes(bytes.byteLength, bytes.byteLength, true);
-    }),
-  ]);
-  mark("runtime downloaded");
-  runtime.env.wasm.wasmPaths = msg.ortBase;
+  const downloaded = fetch(wasm).then(async (r) => {
+    if (!r.ok) throw new Error(`decoder runtime: HTTP ${r.status}`);
+    const bytes = await readWithProgress(r, (loaded, total) => progress.bytes(loaded, total));
+    progress.bytes(bytes.byteLength, bytes.byteLength, true);
+    mark("runtime downloaded");
+  });
+  downloaded.catch(() => {});
+  const runtime = (await import(
+    /* webpackIgnore: true */ /* turbopackIgnore: true */ url(gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs")
+  )) as typeof Ort;
+  runtime.env.wasm.wasmPaths = {
+    mjs: url(gpu ? "ort-wasm-simd-threaded.jsep.mjs" : "ort-wasm-simd-threaded.mjs"),
+    wasm,
+  };
   runtime.env.wasm.numThreads = self.crossOriginIsolated
     ? Math.max(1, Math.min(msg.threads, navigator.hardwareConcurrency || 1))
     : 1;
+  const started = runtime.InferenceSession.create(ONE_NODE_GRAPH, { executionProviders }).then((s) =>
+    s.release(),
+  );
+  await Promise.all([downloaded, started]);
+  mark("runtime started");
   return runtime;
 }
 
@@ -135,15 +161,29 @@ const optionsFor = (graph: GraphFile): Ort.InferenceSession.SessionOptions => ({
 });
 let refineSession: Promise<Ort.InferenceSession> | null = null;
 
-async function init(msg: InitRequest): Promise<void> {
-  const started = performance.now();
-  const gpu = msg.preferWebGpu && (await realGpu());
-  // The runtime does not depend on the graph list: both are on their way at once.
-  const runtimeReady = loadRuntime(msg, gpu);
-  runtimeReady.catch(() => {});
-  const listed = await fetch(msg.graphsUrl, { credentials: "same-origin" });
+async function listGraphs(url: string): Promise<GraphFile[]> {
+  const listed = await fetch(url, { credentials: "same-origin" });
   if (!listed.ok) throw new Error(`decoder graphs: HTTP ${listed.status}`);
   const { graphs } = (await listed.json()) as { graphs: GraphFile[] };
+  mark("graph list");
+  return graphs;
+}
+
+/**
+ * Creates the sessions; `onPrepareSession` is called as soon as the `prepare` one exists (embeddings
+ * can be prepared from then on, while the click session is still being created).
+ */
+async function init(msg: InitRequest, onPrepareSession: () => void): Promise<void> {
+  const started = performance.now();
+  mark("decoder worker started");
+  // The graph list does not depend on the GPU probe, nor the runtime on the list: all start at once.
+  const listed = listGraphs(msg.graphsUrl);
+  listed.catch(() => {});
+  const gpu = msg.preferWebGpu && (await realGpu());
+  executionProviders = gpu ? ["webgpu", "wasm"] : ["wasm"];
+  const runtimeReady = loadRuntime(msg, gpu);
+  runtimeReady.catch(() => {});
+  const graphs = await listed;
   const byPart = (part: BrowserDecoderPart) => {
     const g = graphs.find((x) => x.part === part);
     if (!g) throw new Error(`the server lists no ${part} decoder graph`);
@@ -153,21 +193,20 @@ async function init(msg: InitRequest): Promise<void> {
   // Everything downloads at once; each session starts when its bytes and the runtime are there.
   const prepareBytes = loadGraph(byPart("prepare"));
   const clickBytes = loadGraph(byPart("click"));
+  clickBytes.catch(() => {});
   // The refinement graph is fetched once the decoder is ready (below), not competing with these.
   refineGraph = byPart("refine");
   const runtime = await runtimeReady;
-  executionProviders = gpu ? ["webgpu", "wasm"] : ["wasm"];
-  const prepare = await runtime.InferenceSession.create(await prepareBytes, optionsFor(byPart("prepare")));
-  mark("prepare session created");
-  const click = await runtime.InferenceSession.create(await clickBytes, optionsFor(byPart("click")));
-  mark("click session created");
   ort = runtime;
-  sessions = { prepare, click };
-  // One click on a blank image, so the first real click does not pay for kernel setup.
-  const blank = await prepareEmbedding(new Float32Array(EMBEDDING_SIZE), 1024, 1024);
-  await run(blank, { points: [{ x: 512, y: 512, label: 1 }] });
-  release(blank);
-  mark("decoder warmed up");
+  prepareSession = await runtime.InferenceSession.create(await prepareBytes, optionsFor(byPart("prepare")));
+  mark("prepare session created");
+  onPrepareSession();
+  // Creating a session runs in WASM on this thread: an embedding that arrived meanwhile is prepared first.
+  const clickGraph = await clickBytes;
+  await serialised(async () => {
+    clickSession = await runtime.InferenceSession.create(clickGraph, optionsFor(byPart("click")));
+  });
+  mark("click session created");
   post({
     type: "ready",
     backend: gpu ? "webgpu" : "wasm",
@@ -214,9 +253,9 @@ function remember(key: string, value: LoadedEmbedding): void {
 }
 
 async function prepareEmbedding(data: Float32Array, width: number, height: number): Promise<LoadedEmbedding> {
-  if (!ort || !sessions) throw new Error("decoder not initialised");
+  if (!ort || !prepareSession) throw new Error("decoder not initialised");
   const embedding = new ort.Tensor("float32", data, EMBEDDING_DIMS);
-  const prepared = await sessions.prepare.run({ [BROWSER_DECODER_INPUTS.imageEmbeddings]: embedding });
+  const prepared = await prepareSession.run({ [BROWSER_DECODER_INPUTS.imageEmbeddings]: embedding });
   // Both decoder models read only the prepared tensors: the embedding itself is not kept.
   embedding.dispose();
   return { prepared, width, height };
@@ -242,7 +281,10 @@ async function fetchEmbedding(url: string, report: boolean): Promise<LoadedEmbed
   if (data.length !== EMBEDDING_SIZE) {
     throw new Error(`embedding has ${data.length} values, expected ${EMBEDDING_SIZE}`);
   }
-  // The per-image half of the decoder runs in the decode chain (sessions are not re-entrant), after init.
+  // The per-image half of the decoder runs in the decode chain (sessions are not re-entrant), as soon as
+  // the prepare session exists; a prefetched image's waits for the whole decoder, so that it never comes
+  // before the click session on the way to the first mask.
+  if (!report) await initialised;
   const prepared = await serialised(() => prepareEmbedding(data, width, height));
   if (report) mark("embedding prepared");
   return prepared;
@@ -276,7 +318,7 @@ async function run(
   image: LoadedEmbedding,
   prompt: Pick<DecodeRequest, "points" | "box" | "maskInput">,
 ): Promise<{ lowRes: Float32Array; iou: Float32Array; runMs: number }> {
-  if (!ort || !sessions) throw new Error("decoder not initialised");
+  if (!ort || !clickSession) throw new Error("decoder not initialised");
   const { model, feeds } = browserDecoderFeeds(
     {
       points: prompt.points,
@@ -290,7 +332,7 @@ async function run(
   const inputs: Record<string, Ort.Tensor> = { ...image.prepared };
   for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor("float32", f.data, f.dims);
   const started = performance.now();
-  const session = model === "click" ? sessions.click : await refine();
+  const session = model === "click" ? clickSession : await refine();
   const out = await session.run(inputs, [
     BROWSER_DECODER_OUTPUTS.lowResMasks,
     BROWSER_DECODER_OUTPUTS.iouPredictions,
@@ -322,8 +364,9 @@ async function decode(msg: DecodeRequest): Promise<void> {
   if (!refineSession) void serialised(refine).catch(() => {});
 }
 
-// Decodes run strictly one after another (ORT sessions are not re-entrant) and after init; embedding
-// fetches only wait for init, so prefetching the next image never holds up a click.
+// Decodes run strictly one after another (ORT sessions are not re-entrant) and after init; embeddings are
+// fetched at once and prepared in the chain once the prepare session exists (the click session is created
+// in the chain too), so prefetching the next image never holds up a click.
 let initialised: Promise<void> | null = null;
 let chain: Promise<unknown> = Promise.resolve();
 
@@ -342,9 +385,14 @@ const fail = (msg: DecoderRequest, error: unknown) => {
 self.onmessage = (event: MessageEvent<DecoderRequest>) => {
   const msg = event.data;
   if (msg.type === "init") {
-    initialised = init(msg);
+    let onPrepareSession = () => {};
+    const prepareReady = new Promise<void>((resolve) => {
+      onPrepareSession = resolve;
+    });
+    initialised = init(msg, onPrepareSession);
     initialised.catch((error: unknown) => fail(msg, error));
-    chain = initialised.catch(() => {});
+    // A failed init lets the chain go on: what is queued then fails with "decoder not initialised".
+    chain = Promise.race([prepareReady, initialised]).catch(() => {});
     return;
   }
   const afterInit = initialised ?? Promise.reject(new Error("decoder not initialised"));
@@ -353,5 +401,6 @@ self.onmessage = (event: MessageEvent<DecoderRequest>) => {
     (initialised ? load(msg) : afterInit).catch((error: unknown) => fail(msg, error));
     return;
   }
-  serialised(() => afterInit.then(() => decode(msg))).catch((error: unknown) => fail(msg, error));
+  // Waiting for init outside the chain, which creates the click session: in order, as they came.
+  afterInit.then(() => serialised(() => decode(msg))).catch((error: unknown) => fail(msg, error));
 };

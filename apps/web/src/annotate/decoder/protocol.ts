@@ -17,6 +17,8 @@ export interface InitRequest {
   graphsUrl: string;
   /** Where the app serves onnxruntime-web's scripts and WASM (no CDN). */
   ortBase: string;
+  /** The runtime's content hash: its files are fetched as `<ortBase><file>?v=<ortVersion>` (immutable). */
+  ortVersion: string;
   threads: number;
   /** Use WebGPU when the browser has a real (non-fallback) adapter. */
   preferWebGpu: boolean;

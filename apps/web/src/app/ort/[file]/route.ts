@@ -1,33 +1,24 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { jsonError } from "@sas/api/http";
-import { repoRoot } from "@sas/config";
+import { ORT_FILES, ortFile, ortRuntimeVersion } from "../../../server/ort-runtime";
 
 /**
- * onnxruntime-web's loader scripts and WASM binaries, served by the app itself (no CDN), from the
- * installed package so they always match the bundled API. Immutable: the version is in the lockfile.
+ * onnxruntime-web's loader scripts and WASM binaries (see server/ort-runtime.ts). With this runtime's
+ * `?v=<hash>` the answer is immutable for a year (the same URL is always the same bytes, which also lets
+ * the browser keep the compiled WebAssembly with it); without it, or with an older hash, it must be
+ * revalidated (ETag: the hash).
  */
-const SERVED = new Map<string, string>([
-  ["ort.wasm.min.mjs", "text/javascript"],
-  ["ort.webgpu.min.mjs", "text/javascript"],
-  ["ort-wasm-simd-threaded.mjs", "text/javascript"],
-  ["ort-wasm-simd-threaded.wasm", "application/wasm"],
-  ["ort-wasm-simd-threaded.jsep.mjs", "text/javascript"],
-  ["ort-wasm-simd-threaded.jsep.wasm", "application/wasm"],
-]);
-
-const distDir = path.join(repoRoot, "node_modules/onnxruntime-web/dist");
-
-export async function GET(_req: Request, context: { params: Promise<{ file: string }> }) {
+export async function GET(req: Request, context: { params: Promise<{ file: string }> }) {
   const { file } = await context.params;
-  const type = SERVED.get(file);
+  const type = ORT_FILES.get(file);
   if (!type) return jsonError(404, "not found");
-  const bytes = await readFile(path.join(distDir, file));
-  return new Response(new Uint8Array(bytes), {
-    headers: {
-      "Content-Type": type,
-      "Cache-Control": "public, max-age=31536000, immutable",
-      "Cross-Origin-Resource-Policy": "same-origin",
-    },
-  });
+  const version = await ortRuntimeVersion();
+  const current = new URL(req.url).searchParams.get("v") === version;
+  const headers = {
+    "Content-Type": type,
+    ETag: `"${version}"`,
+    "Cache-Control": current ? "public, max-age=31536000, immutable" : "public, no-cache",
+    "Cross-Origin-Resource-Policy": "same-origin",
+  };
+  if (req.headers.get("if-none-match") === headers.ETag) return new Response(null, { status: 304, headers });
+  return new Response((await ortFile(file)) as Uint8Array<ArrayBuffer>, { headers });
 }
