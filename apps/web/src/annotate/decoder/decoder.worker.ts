@@ -5,11 +5,11 @@
  * decoder part, and the last few images kept as their `prepare` outputs (float32 tensors).
  *
  * Opening is one critical path, so nothing on it waits for what it does not need: the graph list, the GPU
- * probe, the runtime and the embedding start at once; the runtime starts its WASM (compile, threads) on a
- * one-node graph before the real graphs are read; the `prepare` session is created first (small graph)
- * and prepares the embedding while the `click` graph is still on its way; `ready` follows the click
- * session. There is no warm-up decode: the real `prepare` run is the first one, and a first click costs
- * about what a later one does (measured by bench:open), while a warm-up cost a prepare and a click run.
+ * probe, the runtime and the embedding start at once; the `prepare` session is created first (small
+ * graph) and prepares the embedding before the `click` session is created; `ready` follows the click
+ * session. There is no warm-up decode on a blank image: the real `prepare` run is the first one (the
+ * first click still pays the click graph's first run). Starting ORT's WASM early (on a one-node graph)
+ * was tried and measured slower: its start-up holds this thread, which also reads the graphs.
  */
 import {
   BROWSER_DECODER_INPUTS,
@@ -97,19 +97,10 @@ const GRAPH_LABELS: Record<BrowserDecoderPart, string> = {
 };
 
 /**
- * An ONNX model of one Identity node (float x -> y), 51 bytes: creating a session from it starts ORT's
- * WASM runtime (fetch, compile, thread workers) while the real graphs are still being read.
- */
-const ONE_NODE_GRAPH = new Uint8Array([
-  8, 8, 58, 43, 10, 16, 10, 1, 120, 18, 1, 121, 34, 8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 1, 103, 90,
-  9, 10, 1, 120, 18, 4, 10, 2, 8, 1, 98, 9, 10, 1, 121, 18, 4, 10, 2, 8, 1, 66, 2, 16, 13,
-]);
-
-/**
  * onnxruntime-web, loaded at run time from the app's own route rather than bundled, every file under its
  * content-hashed URL (immutable: the browser keeps the WASM and its compiled code). The WASM binary is
- * fetched here for the progress bar while ORT compiles it as it streams: both requests share one
- * download through the HTTP cache. Resolves once the runtime is started (see ONE_NODE_GRAPH).
+ * fetched here first, for the progress bar; ORT's own streaming compile (with the first session) then
+ * reads it from the HTTP cache.
  */
 async function loadRuntime(msg: InitRequest, gpu: boolean): Promise<typeof Ort> {
   const url = (file: string) => `${msg.ortBase}${file}?v=${encodeURIComponent(msg.ortVersion)}`;
@@ -121,10 +112,14 @@ async function loadRuntime(msg: InitRequest, gpu: boolean): Promise<typeof Ort> 
     progress.bytes(bytes.byteLength, bytes.byteLength, true);
     mark("runtime downloaded");
   });
-  downloaded.catch(() => {});
-  const runtime = (await import(
-    /* webpackIgnore: true */ /* turbopackIgnore: true */ url(gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs")
-  )) as typeof Ort;
+  const [runtime] = await Promise.all([
+    import(
+      /* webpackIgnore: true */ /* turbopackIgnore: true */ url(
+        gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs",
+      )
+    ) as Promise<typeof Ort>,
+    downloaded,
+  ]);
   runtime.env.wasm.wasmPaths = {
     mjs: url(gpu ? "ort-wasm-simd-threaded.jsep.mjs" : "ort-wasm-simd-threaded.mjs"),
     wasm,
@@ -132,11 +127,6 @@ async function loadRuntime(msg: InitRequest, gpu: boolean): Promise<typeof Ort> 
   runtime.env.wasm.numThreads = self.crossOriginIsolated
     ? Math.max(1, Math.min(msg.threads, navigator.hardwareConcurrency || 1))
     : 1;
-  const started = runtime.InferenceSession.create(ONE_NODE_GRAPH, { executionProviders }).then((s) =>
-    s.release(),
-  );
-  await Promise.all([downloaded, started]);
-  mark("runtime started");
   return runtime;
 }
 
