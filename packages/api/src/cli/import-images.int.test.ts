@@ -129,7 +129,7 @@ describe("importImages", () => {
 
   it("streams a tar.gz the same way, and a second import of it finds only duplicates", async () => {
     const archive = path.join(work, "photos.tar.gz");
-    await createTar({ gzip: true, file: archive, cwd: folder }, ["."]);
+    createTar({ sync: true, gzip: true, file: archive, cwd: folder }, ["."]);
     const project = await newProject();
     const first = await importImages({
       db: prisma(),
@@ -151,7 +151,7 @@ describe("importImages", () => {
   it("keeps what came before the damage in a truncated tar and reports where reading stopped", async () => {
     const archive = path.join(work, "cut.tar");
     // Order the entries so the cut falls inside the last one.
-    await createTar({ file: archive, cwd: folder }, ["dog.jpg", "readme.txt", "sub/truck.JPG"]);
+    createTar({ sync: true, file: archive, cwd: folder }, ["dog.jpg", "readme.txt", "sub/truck.JPG"]);
     await truncate(archive, 100_000 + 3 * 512 + 200_000);
     const project = await newProject();
     const summary = await importImages({
@@ -204,7 +204,7 @@ describe("links", () => {
     await symlink("/etc/passwd", path.join(src, "passwd.jpg"));
     await link(path.join(src, "dog.jpg"), path.join(src, "hard.jpg"));
     const archive = path.join(work, "links.tar");
-    await createTar({ file: archive, cwd: src }, ["dog.jpg", "hard.jpg", "passwd.jpg"]);
+    createTar({ sync: true, file: archive, cwd: src }, ["dog.jpg", "hard.jpg", "passwd.jpg"]);
     const project = await newProject();
     const summary = await importImages({
       db: prisma(),
@@ -223,7 +223,7 @@ describe("links", () => {
 describe("the import:images command", () => {
   it("imports a tar by project name, prints progress and a summary, exits 0", async () => {
     const archive = path.join(work, "photos.tar");
-    await createTar({ file: archive, cwd: folder }, ["."]);
+    createTar({ sync: true, file: archive, cwd: folder }, ["."]);
     const project = await newProject();
     // A relative --from is taken from the folder `npm run` was started in (INIT_CWD).
     const result = await runCli(["--project", project.name, "--from", "photos.tar"]);
