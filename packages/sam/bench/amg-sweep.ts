@@ -5,16 +5,9 @@
  * exactly what a pass run at that threshold would have kept before NMS (both filters are per candidate and
  * the crop-edge filter does not depend on them), so every row equals a separate full run, at the cost of one.
  */
-import {
-  type AutoMaskParams,
-  dedupeAcrossCrops,
-  emptyFilterCounts,
-  finishCrop,
-  type MaskPatch,
-  type Proposal,
-} from "../src/amg";
+import { type AutoMaskParams, emptyFilterCounts, type MaskPatch, type Proposal } from "../src/amg";
 import type { GroundTruth } from "../src/clicker";
-import type { CropProposals } from "../src/node";
+import { type CropProposals, suppressDuplicates } from "../src/node";
 
 export interface SweepSetting {
   predIouThresh: number;
@@ -65,7 +58,8 @@ function groundTruthArea(gt: GroundTruth): number {
 }
 
 /**
- * Replays box NMS per crop and NMS across crops for every setting. Small-region cleanup is not replayed:
+ * Replays box NMS per crop and NMS across crops (`suppressDuplicates`, what the pass runs) for every
+ * setting. Small-region cleanup is not replayed:
  * the sweep refuses `minMaskRegionArea > 0` (it would need the full masks of every setting).
  */
 export function sweepImage(
@@ -90,15 +84,10 @@ export function sweepImage(
   const bestIou: number[] = [];
   const masks: number[] = [];
   for (const s of settings) {
-    const counts = emptyFilterCounts();
     const passes = (p: Proposal) =>
       p.predictedIou > s.predIouThresh && p.stabilityScore >= s.stabilityScoreThresh;
-    const fromCrops: Proposal[] = [];
-    for (const [i, crop] of decoded.crops.entries()) {
-      const kept = finishCrop(decoded.perCrop[i]!.filter(passes), crop.box, params.boxNmsThresh, counts);
-      for (const p of kept) fromCrops.push(p);
-    }
-    const final = dedupeAcrossCrops(fromCrops, decoded.crops.length, params.cropNmsThresh, counts);
+    const perCrop = decoded.perCrop.map((proposals) => proposals.filter(passes));
+    const final = suppressDuplicates({ crops: decoded.crops, perCrop }, params, emptyFilterCounts());
     bestIou.push(final.reduce((best, p) => Math.max(best, iouOf.get(p.patch.data) ?? 0), 0));
     masks.push(final.length);
   }

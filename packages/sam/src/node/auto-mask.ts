@@ -156,8 +156,26 @@ export async function decodeCropProposals(
 }
 
 /**
- * The cheap half: box NMS within each crop, NMS across crops preferring smaller crops, optional
- * small-region cleanup, output records. `counts` receives the counts of these stages.
+ * The NMS stages of the cheap half: box NMS within each crop (then into the image's frame), NMS across
+ * crops preferring smaller crops. `counts` receives the counts of these stages.
+ */
+export function suppressDuplicates(
+  decoded: Pick<CropProposals, "crops" | "perCrop">,
+  p: Pick<AutoMaskParams, "boxNmsThresh" | "cropNmsThresh">,
+  counts: FilterCounts,
+): Proposal[] {
+  const fromCrops: Proposal[] = [];
+  for (const [i, crop] of decoded.crops.entries()) {
+    for (const proposal of finishCrop(decoded.perCrop[i]!, crop.box, p.boxNmsThresh, counts)) {
+      fromCrops.push(proposal);
+    }
+  }
+  return dedupeAcrossCrops(fromCrops, decoded.crops.length, p.cropNmsThresh, counts);
+}
+
+/**
+ * The cheap half: `suppressDuplicates`, optional small-region cleanup, output records. `counts` receives
+ * the counts of these stages.
  */
 export function assembleAutoMasks(
   decoded: Pick<CropProposals, "crops" | "perCrop">,
@@ -166,14 +184,7 @@ export function assembleAutoMasks(
   H: number,
   counts: FilterCounts,
 ): AutoMask[] {
-  const fromCrops: Proposal[] = [];
-  for (const [i, crop] of decoded.crops.entries()) {
-    for (const proposal of finishCrop(decoded.perCrop[i]!, crop.box, p.boxNmsThresh, counts)) {
-      fromCrops.push(proposal);
-    }
-  }
-  const deduped = dedupeAcrossCrops(fromCrops, decoded.crops.length, p.cropNmsThresh, counts);
-  return finishImage(deduped, p, W, H, counts);
+  return finishImage(suppressDuplicates(decoded, p, counts), p, W, H, counts);
 }
 
 /**
