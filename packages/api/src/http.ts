@@ -1,8 +1,11 @@
+import { Readable } from "node:stream";
 import { isCrossOrigin as isCrossOriginRequest, type SessionUser, sessionUser } from "@sas/auth";
 import { logger } from "@sas/config";
+import type { BlobStorage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError, z } from "zod";
+import { parseRange } from "./byte-range";
 import { outageOf } from "./errors";
 
 /**
@@ -73,4 +76,30 @@ export async function readBodyWithLimit(req: Request, limit: number): Promise<Bu
     chunks.push(value);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * A stored blob of `size` bytes as a download answering HTTP Range (RFC 9110): the whole file (200), one
+ * range (206 with Content-Range) or 416 for a range outside it, streamed from storage. `headers` carries
+ * the route's own headers (type, caching, disposition) and receives the length ones.
+ */
+export function storedBlobResponse(
+  blobs: BlobStorage,
+  key: string,
+  size: number,
+  rangeHeader: string | null,
+  headers: Headers,
+): Response {
+  const range = parseRange(rangeHeader, size);
+  if (range === "unsatisfiable") {
+    headers.set("Content-Range", `bytes */${size}`);
+    return new Response(null, { status: 416, headers });
+  }
+  const whole = range === "none";
+  if (!whole) headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+  headers.set("Content-Length", String(whole ? size : range.end - range.start + 1));
+  const body = Readable.toWeb(
+    whole ? blobs.stream(key) : blobs.stream(key, range),
+  ) as ReadableStream<Uint8Array>;
+  return new Response(body, { status: whole ? 200 : 206, headers });
 }

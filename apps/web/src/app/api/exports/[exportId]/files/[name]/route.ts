@@ -1,5 +1,10 @@
-import { Readable } from "node:stream";
-import { binaryRoute, exportFileForDownload, jsonError, parseRange, requireUser } from "@sas/api/http";
+import {
+  binaryRoute,
+  exportFileForDownload,
+  jsonError,
+  requireUser,
+  storedBlobResponse,
+} from "@sas/api/http";
 import { logger } from "@sas/config";
 import { prisma } from "@sas/db";
 import { storage } from "@sas/storage";
@@ -45,18 +50,6 @@ export const GET = binaryRoute(
       "Cache-Control": "private, no-store",
       "X-Content-Type-Options": "nosniff",
     });
-    const range = parseRange(req.headers.get("range"), size);
-    if (range === "unsatisfiable") {
-      headers.set("Content-Range", `bytes */${size}`);
-      return new Response(null, { status: 416, headers });
-    }
-    if (range === "none") {
-      headers.set("Content-Length", String(size));
-      return new Response(Readable.toWeb(blobs.stream(file.key)) as ReadableStream<Uint8Array>, { headers });
-    }
-    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
-    headers.set("Content-Length", String(range.end - range.start + 1));
-    const body = Readable.toWeb(blobs.stream(file.key, range)) as ReadableStream<Uint8Array>;
-    return new Response(body, { status: 206, headers });
+    return storedBlobResponse(blobs, file.key, size, req.headers.get("range"), headers);
   },
 );

@@ -1,5 +1,4 @@
-import { Readable } from "node:stream";
-import { binaryRoute, browserDecoderFile, jsonError, parseRange, requireUser } from "@sas/api/http";
+import { binaryRoute, browserDecoderFile, jsonError, requireUser, storedBlobResponse } from "@sas/api/http";
 import { prisma } from "@sas/db";
 import { storage } from "@sas/storage";
 import { z } from "zod";
@@ -39,18 +38,6 @@ export const GET = binaryRoute(
       model = await browserDecoderFile(prisma(), user, modelVersionId, file, { refresh: true });
     }
     const size = model.bytes;
-    const range = parseRange(req.headers.get("range"), size);
-    if (range === "unsatisfiable") {
-      headers.set("Content-Range", `bytes */${size}`);
-      return new Response(null, { status: 416, headers });
-    }
-    if (range === "none") {
-      headers.set("Content-Length", String(size));
-      return new Response(Readable.toWeb(blobs.stream(model.key)) as ReadableStream<Uint8Array>, { headers });
-    }
-    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
-    headers.set("Content-Length", String(range.end - range.start + 1));
-    const body = Readable.toWeb(blobs.stream(model.key, range)) as ReadableStream<Uint8Array>;
-    return new Response(body, { status: 206, headers });
+    return storedBlobResponse(blobs, model.key, size, req.headers.get("range"), headers);
   },
 );
