@@ -24,11 +24,13 @@ export const BROWSER_DECODER_PARTS = ["prepare", "click", "refine"] as const;
 export type BrowserDecoderPart = (typeof BROWSER_DECODER_PARTS)[number];
 
 /**
- * The parts shipped pre-optimised (see `servedDecoderGraphs`): the two 16 MB per-click graphs, whose
- * session creation in WASM otherwise costs over a second each. `prepare` stays as derived: optimising it
- * folds constants into a 9 MB file (from 0.7 MB) for little gain.
+ * The parts shipped pre-optimised (see `servedDecoderGraphs`): all three. Creating a session with full
+ * optimisation in WASM costs over a second per 16 MB per-click graph, and the small `prepare` graph is
+ * worse: its constant folding (the key positional encoding and the no-mask dense embedding, 4 MB each)
+ * ran on the opening's critical path for seconds. Pre-optimised it is 9 MB instead of 0.7 MB, read from
+ * Cache Storage on later visits, and its session is created several times faster.
  */
-export const BROWSER_PRE_OPTIMIZED_PARTS: readonly BrowserDecoderPart[] = ["click", "refine"];
+export const BROWSER_PRE_OPTIMIZED_PARTS: readonly BrowserDecoderPart[] = ["prepare", "click", "refine"];
 
 /**
  * See `deriveBrowserDecoder`. Served content-named (`servedDecoderGraphs`): the file name, URL and ETag are

@@ -83,9 +83,10 @@ describe("pre-optimised graphs", () => {
   it("are named by their own bytes, the same bytes on every run, and decode as the derived graph does", async () => {
     const files = defaultModelFiles();
     const raw = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, dir);
-    const shipped = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, dir, ["click"]);
+    const shipped = await servedDecoderGraphs(files, BROWSER_DECODER_DERIVATION, dir, ["click", "prepare"]);
     expect(shipped.click.preOptimized).toBe(true);
-    expect(shipped.prepare.preOptimized).toBe(false);
+    expect(shipped.prepare.preOptimized).toBe(true);
+    expect(shipped.refine.preOptimized).toBe(false);
     const bytes = new Uint8Array(await readFile(shipped.click.path));
     expect(shipped.click.sha256).toBe(sha256Hex(bytes));
     expect(shipped.click.sha256).not.toBe(raw.click.sha256);
@@ -108,6 +109,21 @@ describe("pre-optimised graphs", () => {
       await session.release();
       return out[BROWSER_DECODER_OUTPUTS.lowResMasks]!.data as Float32Array;
     };
+    // The pre-optimised prepare graph prepares the embedding as the derived one does.
+    const shippedPrepare = await ort.InferenceSession.create(shipped.prepare.path, {
+      graphOptimizationLevel: "disabled",
+    });
+    const preparedAgain = await shippedPrepare.run({
+      [BROWSER_DECODER_INPUTS.imageEmbeddings]: new ort.Tensor("float32", embedding, [1, 256, 64, 64]),
+    });
+    await shippedPrepare.release();
+    for (const [name, tensor] of Object.entries(prepared)) {
+      const a = tensor.data as Float32Array;
+      const b = preparedAgain[name]!.data as Float32Array;
+      let worstPrepared = 0;
+      for (let i = 0; i < a.length; i++) worstPrepared = Math.max(worstPrepared, Math.abs(a[i]! - b[i]!));
+      expect(worstPrepared, name).toBeLessThan(1e-4);
+    }
     const expected = await lowRes(raw.click.path, "all");
     const got = await lowRes(shipped.click.path, "disabled");
     let worst = 0;
