@@ -1,4 +1,4 @@
-// npm run bench:open -- [--cold N] [--warm N] [--port P] [--json]
+// npm run bench:open -- [--cold N] [--warm N] [--port P] [--variant QUERY ...] [--json]
 // Time to first mask: from navigation to the annotation page until the first click's mask is painted,
 // in headless Debian Chromium against the real app (`npm start` on a scratch database, see harness.ts).
 // The click is made as soon as the page says it can answer one (decoder and embedding ready), at the
@@ -7,6 +7,10 @@
 // "Cold": a new, empty profile each time, each run on another image. "Warm": the same profile opening
 // one image again and again (a new page each time: nothing of the previous one's memory is reused).
 // Where the time goes is read from the page's loading timeline (window.__sasOpenTimeline): medians.
+// --variant QUERY (repeatable, e.g. --variant threads=1) also opens the page with that query string,
+// interleaved with the default run by run, so both are measured under the same load on a busy machine:
+// each variant gets its own cold images and shares the warm profile (same caches). The headline
+// (coldMs, warmMs) stays the default page's; each variant's figures are listed apart.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +25,7 @@ const { values: flags } = parseArgs({
     cold: { type: "string" },
     warm: { type: "string" },
     port: { type: "string" },
+    variant: { type: "string", multiple: true },
     json: { type: "boolean" },
   },
 });
@@ -29,9 +34,14 @@ const args = z
     cold: z.coerce.number().int().min(1).max(20).default(3),
     warm: z.coerce.number().int().min(1).max(50).default(5),
     port: z.coerce.number().int().min(1).max(65535).default(3312),
+    variant: z
+      .array(z.string().regex(/^[\w.-]+=[\w.-]*(&[\w.-]+=[\w.-]*)*$/, "a query string such as threads=1"))
+      .default([]),
     json: z.boolean().default(false),
   })
   .parse(flags);
+/** The default page ("") first, then each --variant's query string. */
+const variants = ["", ...args.variant];
 
 interface OpenRun {
   firstMaskMs: number;
@@ -42,8 +52,8 @@ interface OpenRun {
 }
 
 /** Opens the page, clicks as soon as it can answer, and reads when the mask was painted. */
-async function openAndClick(page: Page, base: string, image: ImageRow): Promise<OpenRun> {
-  await page.goto(`${base}/annotate/${image.id}`, { waitUntil: "commit" });
+async function openAndClick(page: Page, base: string, image: ImageRow, query: string): Promise<OpenRun> {
+  await page.goto(`${base}/annotate/${image.id}${query ? `?${query}` : ""}`, { waitUntil: "commit" });
   await page
     .locator('[data-testid="annotate-workspace"][data-ready="yes"]')
     .waitFor({ timeout: 120_000, state: "attached" });
@@ -79,69 +89,95 @@ function stepMedians(runs: OpenRun[]): [string, number][] {
     .sort((a, b) => a[1] - b[1]);
 }
 
+interface VariantResult {
+  coldMs: number[];
+  warmMs: number[];
+  coldMedianMs: number;
+  warmMedianMs: number;
+  coldSteps: Record<string, number>;
+  warmSteps: Record<string, number>;
+  firstClickDecodeMs: number;
+  firstClickRunMs: number;
+}
+
+function summarise(cold: OpenRun[], warm: OpenRun[]): VariantResult {
+  const coldMs = cold.map((r) => Math.round(r.firstMaskMs));
+  const warmMs = warm.map((r) => Math.round(r.firstMaskMs));
+  return {
+    coldMs,
+    warmMs,
+    coldMedianMs: median(coldMs),
+    warmMedianMs: median(warmMs),
+    coldSteps: Object.fromEntries(stepMedians(cold).map(([s, t]) => [s, Math.round(t)])),
+    warmSteps: Object.fromEntries(stepMedians(warm).map(([s, t]) => [s, Math.round(t)])),
+    // The first click's decode (it has no warm-up run before it), median over every run.
+    firstClickDecodeMs: Math.round(median([...cold, ...warm].map((r) => r.clickDecodeMs))),
+    firstClickRunMs: Math.round(median([...cold, ...warm].map((r) => r.clickRunMs))),
+  };
+}
+
+function printResult(title: string, result: VariantResult): void {
+  console.log(`${title}: time to first mask (ms from navigation to the first click's mask painted)`);
+  console.log(`  cold (empty browser cache)  ${result.coldMs.join(", ")}  median ${result.coldMedianMs}`);
+  console.log(`  warm (reloads)              ${result.warmMs.join(", ")}  median ${result.warmMedianMs}`);
+  console.log(
+    `  first click's decode in the worker ${result.firstClickDecodeMs} ms (session.run ${result.firstClickRunMs} ms), median`,
+  );
+  for (const [name, steps] of [
+    ["cold", result.coldSteps],
+    ["warm", result.warmSteps],
+  ] as const) {
+    console.log(`  where the time goes, ${name} (median ms from navigation at which each step ended)`);
+    const entries = Object.entries(steps);
+    const width = Math.max(...entries.map(([s]) => s.length));
+    for (const [step, t] of entries) console.log(`    ${step.padEnd(width)}  ${t.toFixed(0).padStart(6)}`);
+  }
+}
+
 async function main() {
   const app = await startBenchApp({ name: "open", port: args.port, redisDb: 12 });
   try {
-    if (app.images.length < args.cold + 1)
+    const coldImages = args.cold * variants.length;
+    if (app.images.length < coldImages + 1)
       throw new Error(
-        `${args.cold} cold runs need ${args.cold + 1} images, the demo has ${app.images.length}`,
+        `${args.cold} cold runs of ${variants.length} variant(s) need ${coldImages + 1} images, the demo has ${app.images.length}`,
       );
     const profiles = await mkdtemp(path.join(os.tmpdir(), "sas-bench-open-profiles-"));
-    const cold: OpenRun[] = [];
-    const warm: OpenRun[] = [];
+    const cold: OpenRun[][] = variants.map(() => []);
+    const warm: OpenRun[][] = variants.map(() => []);
     try {
-      for (let i = 0; i < args.cold; i++) {
-        const context = await app.annotatorProfile(path.join(profiles, `cold-${i}`));
-        cold.push(await openAndClick(await context.newPage(), app.base, app.images[i]!));
-        await context.close();
-      }
+      for (let i = 0; i < args.cold; i++)
+        for (const [v, query] of variants.entries()) {
+          const context = await app.annotatorProfile(path.join(profiles, `cold-${i}-${v}`));
+          const image = app.images[i * variants.length + v]!;
+          cold[v]!.push(await openAndClick(await context.newPage(), app.base, image, query));
+          await context.close();
+        }
       // Warm: one profile opens the page once (filling its caches), then opens it again in new pages.
-      const image = app.images[args.cold]!;
+      const image = app.images[coldImages]!;
       const context = await app.annotatorProfile(path.join(profiles, "warm"));
       const first = await context.newPage();
-      await openAndClick(first, app.base, image);
+      await openAndClick(first, app.base, image, "");
       await first.close();
-      for (let i = 0; i < args.warm; i++) {
-        const page = await context.newPage();
-        warm.push(await openAndClick(page, app.base, image));
-        await page.close();
-      }
+      for (let i = 0; i < args.warm; i++)
+        for (const [v, query] of variants.entries()) {
+          const page = await context.newPage();
+          warm[v]!.push(await openAndClick(page, app.base, image, query));
+          await page.close();
+        }
       await context.close();
     } finally {
       await rm(profiles, { recursive: true, force: true });
     }
 
-    const coldMs = cold.map((r) => Math.round(r.firstMaskMs));
-    const warmMs = warm.map((r) => Math.round(r.firstMaskMs));
-    const result = {
-      coldMs,
-      warmMs,
-      coldMedianMs: median(coldMs),
-      warmMedianMs: median(warmMs),
-      coldSteps: Object.fromEntries(stepMedians(cold).map(([s, t]) => [s, Math.round(t)])),
-      warmSteps: Object.fromEntries(stepMedians(warm).map(([s, t]) => [s, Math.round(t)])),
-      // The first click's decode (it has no warm-up run before it), median over every run.
-      firstClickDecodeMs: Math.round(median([...cold, ...warm].map((r) => r.clickDecodeMs))),
-      firstClickRunMs: Math.round(median([...cold, ...warm].map((r) => r.clickRunMs))),
-    };
+    const results = variants.map((_, v) => summarise(cold[v]!, warm[v]!));
+    const headline = results[0]!;
     if (args.json) {
-      console.log(JSON.stringify(result));
+      const others = Object.fromEntries(args.variant.map((query, v) => [query, results[v + 1]!]));
+      console.log(JSON.stringify({ ...headline, ...(args.variant.length ? { variants: others } : {}) }));
       return;
     }
-    console.log("time to first mask (ms from navigation to the first click's mask painted)");
-    console.log(`  cold (empty browser cache)  ${coldMs.join(", ")}  median ${result.coldMedianMs}`);
-    console.log(`  warm (reloads)              ${warmMs.join(", ")}  median ${result.warmMedianMs}`);
-    console.log(
-      `  first click's decode in the worker ${result.firstClickDecodeMs} ms (session.run ${result.firstClickRunMs} ms), median`,
-    );
-    for (const [name, steps] of [
-      ["cold", stepMedians(cold)],
-      ["warm", stepMedians(warm)],
-    ] as const) {
-      console.log(`where the time goes, ${name} (median ms from navigation at which each step ended)`);
-      const width = Math.max(...steps.map(([s]) => s.length));
-      for (const [step, t] of steps) console.log(`  ${step.padEnd(width)}  ${t.toFixed(0).padStart(6)}`);
-    }
+    for (const [v, query] of variants.entries()) printResult(query ? `?${query}` : "default", results[v]!);
   } finally {
     await app.stop();
   }
