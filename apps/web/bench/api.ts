@@ -1,5 +1,7 @@
 // npm run bench:api -- [--annotators N] [--seconds S] [--think-ms T] [--images M] [--masks TOTAL]
-//                      [--masks-per-image K] [--port P] [--keep-db NAME] [--json]
+//                      [--masks-per-image K] [--port P] [--keep-db NAME] [--web-processes W] [--json]
+// --web-processes W runs the app with W web processes sharing the port (WEB_PROCESSES); default: the
+// app's own default for this machine (cores - 1, at least 1, at most 8).
 // --keep-db NAME keeps the seeded database under that name instead of dropping it, and a later run with the
 // same name, --images and --masks reuses it (seeding 1M images and 5M masks takes minutes): the previous
 // run's annotators, their masks, leases and audit rows are removed and the images they touched are new again.
@@ -25,7 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { AppRouter } from "@sas/api";
-import { repoRoot } from "@sas/config";
+import { defaultWebProcesses, repoRoot } from "@sas/config";
 import { CREDENTIAL_PROVIDER, createPrisma } from "@sas/db";
 import { migrate } from "@sas/db/migrate";
 import { createScratchDatabase } from "@sas/db/scratch";
@@ -49,6 +51,7 @@ const { values: flags } = parseArgs({
     "masks-per-image": { type: "string" },
     port: { type: "string" },
     "keep-db": { type: "string" },
+    "web-processes": { type: "string" },
     json: { type: "boolean" },
   },
 });
@@ -65,6 +68,12 @@ const args = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,62}$/)
       .optional(),
+    webProcesses: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(() => defaultWebProcesses()),
     json: z.boolean().default(false),
   })
   .parse({
@@ -72,6 +81,7 @@ const args = z
     thinkMs: flags["think-ms"],
     masksPerImage: flags["masks-per-image"],
     keepDb: flags["keep-db"],
+    webProcesses: flags["web-processes"],
   });
 
 const PASSWORD = "bench-annotator-password";
@@ -647,6 +657,7 @@ async function main() {
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: "127.0.0.1",
+      WEB_PROCESSES: String(args.webProcesses),
       // BENCH_LOG_LEVEL=debug makes the app log each procedure's time inside tRPC (the "trpc" lines).
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       // Lease expiry runs as in production; no embed, automatic-pass or export work competes for the CPU.
@@ -743,6 +754,7 @@ async function main() {
     const waits = [...sampler.samples.waits.entries()].sort((a, b) => b[1] - a[1]);
     const result = {
       annotators: args.annotators,
+      webProcesses: args.webProcesses,
       seconds: elapsed,
       thinkMs: args.thinkMs,
       thinkModel: `exponential, mean ${args.thinkMs} ms, capped at ${THINK_CAP_FACTOR}x the mean, before every request`,
@@ -795,6 +807,7 @@ async function main() {
     const lines: string[] = [];
     const kv: [string, string][] = [
       ["annotators", String(result.annotators)],
+      ["web processes", String(result.webProcesses)],
       ["duration (s)", result.seconds.toFixed(1)],
       ["think time", result.thinkModel],
       ["images / masks per image", `${result.images} / ${result.masksPerImage}`],

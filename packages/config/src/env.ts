@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -30,6 +31,11 @@ const url = (protocols: string[]) =>
       },
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
     );
+
+/** One web process per core less one, at least 1 and at most 8: 1 on a 2-core machine. */
+export function defaultWebProcesses(cores = os.availableParallelism()): number {
+  return Math.min(8, Math.max(1, cores - 1));
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -68,6 +74,17 @@ const envSchema = z.object({
   INITIAL_ANNOTATOR_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /**
+   * Web server processes sharing PORT (`npm start`; node:cluster). Each one runs Next and answers
+   * requests on its own core, so a machine with cores to spare serves more annotators. Default: one per
+   * core less one (PostgreSQL, Redis and the workers want CPU too), between 1 and 8.
+   */
+  WEB_PROCESSES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(() => defaultWebProcesses()),
   /**
    * Sign-in attempts allowed per client IP per minute (password guessing protection). A whole team
    * behind one office NAT shares an IP, so the default is well above better-auth's 3 per 10 s.
