@@ -64,6 +64,11 @@ COPY apps/web/next.config.js apps/web/
 COPY next.config.js ./
 COPY prisma prisma
 COPY fixtures/images fixtures/images
+# @sas/sam's sources are what the decoder-graph manifest key hashes (derivationCodeFingerprint in
+# packages/sam/src/node/served-graphs.ts; the Next build resolves that module's import.meta.url to this
+# path): with them here, web processes read the graphs another process stored instead of each deriving
+# its own. Nothing runs them; they are the same files the build stage compiled.
+COPY packages/sam/src packages/sam/src
 # Writable by the app user: DATA_DIR (local scratch, the auth secret when AUTH_SECRET is unset) and the
 # local cache of model files and built decoder graphs under node_modules/.cache.
 RUN mkdir -p /data node_modules/.cache && chown node:node /data node_modules/.cache
