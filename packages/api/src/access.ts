@@ -75,20 +75,17 @@ export async function projectAccess(
   user: Caller,
   projectId: string,
 ): Promise<ProjectAccess> {
-  const project = await db.project.findUnique({
-    where: { id: projectId },
-    select: { members: { where: { userId: user.id }, select: { role: true } } },
-  });
+  // One round trip (every project-scoped call starts here, "next image" included): the project, with the
+  // caller's membership when there is one.
+  const [project] = await db.$queryRaw<{ memberRole: ProjectRole | null }[]>`
+    SELECT m.role::text AS "memberRole"
+    FROM "Project" p
+    LEFT JOIN "ProjectMember" m ON m."projectId" = p.id AND m."userId" = ${user.id}::uuid
+    WHERE p.id = ${projectId}::uuid`;
   if (!project) throw notFound("project");
-  if (user.role === "admin") return { projectId, role: "admin", canManage: true, seesAllImages: true };
-  const membership = project.members[0];
-  if (!membership) throw notFound("project");
-  return {
-    projectId,
-    role: membership.role,
-    canManage: membership.role === "manager",
-    seesAllImages: membership.role !== "annotator",
-  };
+  const access = accessOf(user, projectId, project.memberRole);
+  if (!access) throw notFound("project");
+  return access;
 }
 
 /** Admins and every member of the project (what each sees inside it: see `visibleImagesWhere`). */

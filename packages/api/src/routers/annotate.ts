@@ -1,7 +1,7 @@
 import {
   acceptMask,
   deleteMask,
-  imageMaskViews,
+  imageMasksWithModelVersions,
   type MaskView,
   restoreMask,
   saveManualMask,
@@ -14,7 +14,6 @@ import { rleInput, text } from "../inputs";
 import { decodingModelVersion } from "../services/embeddings";
 import { type MaskEvent, maskEvents } from "../services/mask-events";
 import { assertCanViewMask } from "../services/masks";
-import { maskModelVersionNames } from "../services/model-versions";
 import { canReview } from "../services/review";
 import { protectedProcedure, router } from "../trpc";
 
@@ -100,10 +99,9 @@ export const annotateRouter = router({
   /** Everything the annotation page needs about one image: its masks (not deleted), who made them, how long they took. */
   image: protectedProcedure.input(z.object({ imageId: z.uuid() })).query(async ({ ctx, input }) => {
     const { image, access } = await assertCanViewImage(ctx.db, ctx.user, input.imageId);
-    const [modelVersion, masks, maskVersions] = await Promise.all([
+    const [modelVersion, { masks, maskModelVersions }] = await Promise.all([
       decodingModelVersion(ctx.db, image),
-      imageMaskViews(ctx.db, image.id),
-      maskModelVersionNames(ctx.db, image.id),
+      imageMasksWithModelVersions(ctx.db, image.id),
     ]);
     return {
       image: {
@@ -119,7 +117,7 @@ export const annotateRouter = router({
       /** The version whose embedding and decoder the page uses for this image (see decodingModelVersion). */
       modelVersionName: modelVersion?.name ?? null,
       /** Mask id -> name of the model version that made it (absent: none recorded). */
-      maskModelVersions: maskVersions,
+      maskModelVersions,
       masks,
       canEditAll: access.canManage,
       canReview: canReview(access),

@@ -244,15 +244,3 @@ export async function reembedProject(
   }
   return { modelVersionId: version.id, queued, ...(await embeddingProgress(db, projectId, version.id)) };
 }
-
-/** Mask id -> the name of the model version that made it, for an image's live masks that record one. */
-export async function maskModelVersionNames(
-  db: PrismaClient,
-  imageId: string,
-): Promise<Record<string, string>> {
-  const rows = await db.mask.findMany({
-    where: { imageId, status: { not: "deleted" }, modelVersionId: { not: null } },
-    select: { id: true, modelVersion: { select: { name: true } } },
-  });
-  return Object.fromEntries(rows.flatMap((r) => (r.modelVersion ? [[r.id, r.modelVersion.name]] : [])));
-}

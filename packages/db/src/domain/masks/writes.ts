@@ -117,19 +117,30 @@ function refusal(
  * an approved mask is recorded in the audit log (`mask.change_refused`) before the refusal is raised.
  */
 async function changeableMask(db: PrismaClient, editor: MaskEditor, id: string, attempt: string) {
-  const mask = await db.mask.findUnique({
-    where: { id },
-    select: {
-      id: true,
-      imageId: true,
-      authorId: true,
-      source: true,
-      status: true,
-      version: true,
-      reviewDecision: true,
-      image: { select: { width: true, height: true, projectId: true } },
-    },
-  });
+  // One round trip (on the path of every mask edit): the mask with what its change needs of the image.
+  const [row] = await db.$queryRaw<
+    {
+      id: string;
+      imageId: string;
+      authorId: string | null;
+      source: MaskSource;
+      status: MaskStatus;
+      version: number;
+      reviewDecision: ReviewDecision | null;
+      width: number;
+      height: number;
+      projectId: string;
+    }[]
+  >`
+    SELECT m.id::text AS id, m."imageId"::text AS "imageId", m."authorId"::text AS "authorId",
+           m.source::text AS source, m.status::text AS status, m.version,
+           m."reviewDecision"::text AS "reviewDecision", i.width, i.height, i."projectId"::text AS "projectId"
+    FROM "Mask" m JOIN "Image" i ON i.id = m."imageId"
+    WHERE m.id = ${id}::uuid`;
+  const mask = row && {
+    ...row,
+    image: { width: row.width, height: row.height, projectId: row.projectId },
+  };
   if (!mask) throw maskNotFound();
   const refused = refusal(editor, mask);
   if (refused) {
@@ -281,7 +292,10 @@ export async function updateMask(
     });
     if (count === 0) return null;
     if (timing) await recordTiming(tx, input.id, editor.userId, timing);
-    if (geometry || input.label !== undefined) {
+    // Every status change bumps the version, so when the update above matched the version read here the
+    // status is the one read: a mask that was not rejected then needs no second write.
+    const mayBeRejected = mask.status === "rejected" || mask.version !== input.version;
+    if ((geometry || input.label !== undefined) && mayBeRejected) {
       await tx.mask.updateMany({
         where: { id: input.id, status: "rejected" },
         data: { status: "accepted", reviewDecision: null },
