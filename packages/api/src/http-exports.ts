@@ -14,3 +14,4 @@ export {
 } from "./services/model-versions";
 export * from "./services/models";
 export { statsCsvDownload } from "./services/stats-csv";
+export * from "./web-stream";

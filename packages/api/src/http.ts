@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import { isCrossOrigin as isCrossOriginRequest, type SessionUser, sessionUser } from "@sas/auth";
 import { logger } from "@sas/config";
 import type { BlobStorage } from "@sas/storage";
@@ -7,6 +6,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError, z } from "zod";
 import { parseRange } from "./byte-range";
 import { outageOf } from "./errors";
+import { webStreamFrom } from "./web-stream";
 
 /**
  * Binary routes (images, embeddings, exports) live outside tRPC but share its rules: the same session
@@ -98,8 +98,6 @@ export function storedBlobResponse(
   const whole = range === "none";
   if (!whole) headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
   headers.set("Content-Length", String(whole ? size : range.end - range.start + 1));
-  const body = Readable.toWeb(
-    whole ? blobs.stream(key) : blobs.stream(key, range),
-  ) as ReadableStream<Uint8Array>;
+  const body = webStreamFrom(whole ? blobs.stream(key) : blobs.stream(key, range));
   return new Response(body, { status: whole ? 200 : 206, headers });
 }

@@ -1,5 +1,4 @@
-import { Readable } from "node:stream";
-import { assertCanViewImage, binaryRoute, jsonError, requireUser } from "@sas/api/http";
+import { assertCanViewImage, binaryRoute, jsonError, requireUser, webStreamFrom } from "@sas/api/http";
 import { logger } from "@sas/config";
 import { prisma, storedThumbnail, THUMBNAIL_SIDE } from "@sas/db";
 import { BlobNotFoundError, storage } from "@sas/storage";
@@ -58,8 +57,7 @@ export const GET = binaryRoute(async (req: Request, context: { params: Promise<{
   headers.set("Content-Type", image.mimeType);
   headers.set("Content-Length", String(stored.sizeBytes));
   headers.set("Content-Disposition", `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`);
-  const body = Readable.toWeb(blobs.stream(image.storageKey)) as ReadableStream<Uint8Array>;
-  return new Response(body, { headers });
+  return new Response(webStreamFrom(blobs.stream(image.storageKey)), { headers });
 });
 
 /** If-None-Match may list several tags, weak or strong, or `*`. */
