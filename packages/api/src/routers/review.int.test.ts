@@ -169,8 +169,12 @@ describe("review.decide", () => {
 });
 
 describe("review.queue and review.stats", () => {
-  it("lists images with unreviewed masks and summarises decisions and correction quality", async () => {
+  it("lists images handed in with unreviewed masks and summarises decisions and correction quality", async () => {
     await saveMask();
+    // Still being worked on: not for review yet, however many masks wait.
+    expect(await callerFor("reviewer").review.queue({ projectId })).toEqual([]);
+    // Handed in (set directly: a submit is refused while the mask rejected above waits for its fix).
+    await prisma().image.update({ where: { id: imageId }, data: { workflowState: "needs_changes" } });
     const queue = await callerFor("reviewer").review.queue({ projectId });
     expect(queue).toEqual([{ imageId, filename: "review.jpg", unreviewed: expect.any(Number) }]);
     expect(queue[0]!.unreviewed).toBeGreaterThanOrEqual(1);

@@ -1,4 +1,4 @@
-import { type MaskView, reviewMask } from "@sas/db";
+import { type MaskView, reviewMask, reviewQueue } from "@sas/db";
 import { z } from "zod";
 import { projectProcedure } from "../access";
 import { announcedProcedure } from "../announced";
@@ -42,29 +42,15 @@ export const reviewRouter = router({
     .input(z.object({ version: z.number().int().min(1) }).and(decisionInput))
     .mutation(({ ctx, input }): Promise<MaskView> => reviewMask(ctx.db, { userId: ctx.user.id }, input)),
 
-  /** Images of the project with masks nobody has reviewed yet, oldest first, for the review queue. */
+  /**
+   * The review queue: images of the project handed in for review (submitted, in review, needs changes)
+   * with masks nobody has reviewed yet, oldest first (see reviewQueue).
+   */
   queue: projectProcedure("view")
     .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }))
-    .query(async ({ ctx, input }) => {
+    .query(({ ctx, input }) => {
       assertCanReview(ctx.access);
-      const rows = await ctx.db.mask.groupBy({
-        by: ["imageId"],
-        where: { image: { projectId: input.projectId }, status: "accepted", reviewDecision: null },
-        _count: { _all: true },
-        _min: { createdAt: true },
-        orderBy: { _min: { createdAt: "asc" } },
-        take: input.limit,
-      });
-      const images = await ctx.db.image.findMany({
-        where: { id: { in: rows.map((r) => r.imageId) } },
-        select: { id: true, filename: true },
-      });
-      const names = new Map(images.map((i) => [i.id, i.filename]));
-      return rows.map((r) => ({
-        imageId: r.imageId,
-        filename: names.get(r.imageId) ?? "",
-        unreviewed: r._count._all,
-      }));
+      return reviewQueue(ctx.db, { projectId: input.projectId, limit: input.limit });
     }),
 
   /**

@@ -406,3 +406,47 @@ export async function needsChanges(
     rejectedAt: m.reviews[0]?.createdAt ?? m.updatedAt,
   }));
 }
+
+/**
+ * States whose unreviewed masks the review queue lists: handed in and not yet done. Images still being
+ * worked on (new, in progress, skipped) are not listed, whatever masks they carry (an automatic pass's
+ * on images nobody handed in included): review is for what was handed in (see reconcileReviewState).
+ */
+export const REVIEW_QUEUE_STATES = [
+  "submitted",
+  "in_review",
+  "needs_changes",
+] as const satisfies readonly ImageWorkflowState[];
+
+export interface ReviewQueueItem {
+  imageId: string;
+  filename: string;
+  /** Accepted masks on the image that nobody has reviewed yet. */
+  unreviewed: number;
+}
+
+/**
+ * A project's review queue: images in REVIEW_QUEUE_STATES with accepted masks nobody has reviewed yet,
+ * the one whose oldest such mask is oldest first. It walks the project's handed-in images (the image
+ * index by state) and counts each one's unreviewed masks from their partial index (migration
+ * 20261202100000_review_queue), instead of grouping every unreviewed mask of the project: at a million
+ * images with five million masks from automatic passes, nearly none of them handed in.
+ */
+export async function reviewQueue(
+  db: PrismaClient,
+  input: { projectId: string; limit: number },
+): Promise<ReviewQueueItem[]> {
+  return db.$queryRaw<ReviewQueueItem[]>`
+    SELECT i.id::text AS "imageId", i.filename, q.unreviewed
+    FROM "Image" i
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS unreviewed, min(m."createdAt") AS oldest
+      FROM "Mask" m
+      WHERE m."imageId" = i.id AND m.status = 'accepted' AND m."reviewDecision" IS NULL
+    ) q
+    WHERE i."projectId" = ${input.projectId}::uuid
+      AND i."workflowState" = ANY(${[...REVIEW_QUEUE_STATES]}::"ImageWorkflowState"[])
+      AND q.unreviewed > 0
+    ORDER BY q.oldest, i.id
+    LIMIT ${input.limit}`;
+}
