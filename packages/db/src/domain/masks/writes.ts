@@ -243,9 +243,13 @@ export async function saveManualMask(
             label: input.label,
             status: "accepted",
           },
+          // The answer is read below with its relations; returning the whole row (RLE, prompts) here
+          // would only be parsed and dropped.
+          select: { id: true },
         });
         await tx.maskTiming.create({
           data: { maskId: input.id, annotatorId: author.userId, ...input.timing },
+          select: { id: true },
         });
         await reconcileReviewState(tx, image.id, author.userId);
         return maskView(tx, input.id);

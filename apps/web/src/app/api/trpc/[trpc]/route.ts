@@ -13,8 +13,35 @@ const ENDPOINT = "/api/trpc";
 /** `/api/trpc/a.b,c.d` -> ["a.b", "c.d"]. */
 const procedurePaths = (url: URL) => decodeURIComponent(url.pathname.slice(ENDPOINT.length + 1)).split(",");
 
-function handle(req: Request, refusal?: TRPCError): Promise<Response> {
-  return fetchRequestHandler({
+/** JSON answers below this size are sent as they are, not gzipped (see `sized`). */
+const UNCOMPRESSED_BELOW_BYTES = 4096;
+
+/**
+ * A whole JSON answer (every call here but subscriptions and streamed batches, which stay streams) with
+ * its Content-Length, and below UNCOMPRESSED_BELOW_BYTES marked `no-transform`. Next gzips every
+ * streamed response whatever its size: its compression's 1 KB threshold needs a length the stream does
+ * not have. A gzip stream set up per answer cost more CPU (and garbage) than it saved on the few hundred
+ * bytes to few kilobytes most annotation calls return; bigger answers (an image's masks) still go gzipped.
+ */
+async function sized(response: Response): Promise<Response> {
+  const { headers: sent } = response;
+  // A streamed batch (application/jsonl accepted) is JSON too, but chunked: its parts go out as they are ready.
+  if (
+    !response.body ||
+    !sent.get("content-type")?.startsWith("application/json") ||
+    sent.has("transfer-encoding")
+  ) {
+    return response;
+  }
+  const body = await response.arrayBuffer();
+  const headers = new Headers(sent);
+  headers.set("content-length", String(body.byteLength));
+  if (body.byteLength < UNCOMPRESSED_BELOW_BYTES) headers.append("cache-control", "no-transform");
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
+async function handle(req: Request, refusal?: TRPCError): Promise<Response> {
+  const response = await fetchRequestHandler({
     endpoint: ENDPOINT,
     req,
     router: appRouter,
@@ -31,6 +58,7 @@ function handle(req: Request, refusal?: TRPCError): Promise<Response> {
       }
     },
   });
+  return sized(response);
 }
 
 /**
