@@ -13,17 +13,18 @@ const ENDPOINT = "/api/trpc";
 /** `/api/trpc/a.b,c.d` -> ["a.b", "c.d"]. */
 const procedurePaths = (url: URL) => decodeURIComponent(url.pathname.slice(ENDPOINT.length + 1)).split(",");
 
-/** JSON answers below this size are sent as they are, not gzipped (see `sized`). */
+/** JSON answers below this size are sent as they are, not gzipped (see `unzippedIfSmall`). */
 const UNCOMPRESSED_BELOW_BYTES = 4096;
 
 /**
- * A whole JSON answer (every call here but subscriptions and streamed batches, which stay streams) with
- * its Content-Length, and below UNCOMPRESSED_BELOW_BYTES marked `no-transform`. Next gzips every
- * streamed response whatever its size: its compression's 1 KB threshold needs a length the stream does
- * not have. A gzip stream set up per answer cost more CPU (and garbage) than it saved on the few hundred
- * bytes to few kilobytes most annotation calls return; bigger answers (an image's masks) still go gzipped.
+ * A whole JSON answer (every call here but subscriptions and streamed batches, which stay streams) below
+ * UNCOMPRESSED_BELOW_BYTES is marked `no-transform`, which Next's compression honours. Next gzips every
+ * route handler's answer whatever its size (its 1 KB threshold needs a Content-Length, and it sends route
+ * answers chunked, dropping one set here), and a gzip stream set up per call cost more CPU and garbage
+ * than it saved on the few hundred bytes to few kilobytes most annotation calls return. Bigger answers
+ * (an image's masks) are still gzipped.
  */
-async function sized(response: Response): Promise<Response> {
+async function unzippedIfSmall(response: Response): Promise<Response> {
   const { headers: sent } = response;
   // A streamed batch (application/jsonl accepted) is JSON too, but chunked: its parts go out as they are ready.
   if (
@@ -34,9 +35,11 @@ async function sized(response: Response): Promise<Response> {
     return response;
   }
   const body = await response.arrayBuffer();
+  if (body.byteLength >= UNCOMPRESSED_BELOW_BYTES) {
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: sent });
+  }
   const headers = new Headers(sent);
-  headers.set("content-length", String(body.byteLength));
-  if (body.byteLength < UNCOMPRESSED_BELOW_BYTES) headers.append("cache-control", "no-transform");
+  headers.append("cache-control", "no-transform");
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
@@ -58,7 +61,7 @@ async function handle(req: Request, refusal?: TRPCError): Promise<Response> {
       }
     },
   });
-  return sized(response);
+  return unzippedIfSmall(response);
 }
 
 /**
