@@ -29,7 +29,7 @@ import {
   prisma,
 } from "@sas/db";
 import { closeQueues, queue } from "@sas/queue";
-import { BROWSER_DECODER_DERIVATION } from "@sas/sam";
+import { BROWSER_DECODER_DERIVATION, BROWSER_PRE_OPTIMIZED_PARTS } from "@sas/sam";
 import { defaultModelFiles, servedDecoderGraphs, servedGraphName } from "@sas/sam/node";
 import { storage } from "@sas/storage";
 import { TRPCError } from "@trpc/server";
@@ -619,8 +619,15 @@ beforeAll(async () => {
   resetEnvCache();
   world = await buildPersonaWorld(prisma());
   await ensureCompletedExport(world);
-  preparedGraphSha256 = (await servedDecoderGraphs(defaultModelFiles(), BROWSER_DECODER_DERIVATION)).prepare
-    .sha256;
+  // As the server ships it (pre-optimised parts included): its name is the served bytes' hash.
+  preparedGraphSha256 = (
+    await servedDecoderGraphs(
+      defaultModelFiles(),
+      BROWSER_DECODER_DERIVATION,
+      undefined,
+      BROWSER_PRE_OPTIMIZED_PARTS,
+    )
+  ).prepare.sha256;
 });
 
 afterAll(async () => {
