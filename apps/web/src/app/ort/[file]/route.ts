@@ -6,8 +6,7 @@ import { acceptsGzip, ORT_FILES, ortFile, ortFileGzip, ortRuntimeVersion } from 
  * `?v=<hash>` the answer is immutable for a year (the same URL is always the same bytes, which also lets
  * the browser keep the compiled WebAssembly with it); without it, or with an older hash, it must be
  * revalidated (ETag: the hash). Sent gzipped, from bytes compressed once per process, to clients that
- * accept it, marked `no-transform`: Next's compression honours that mark (it ignores an existing
- * Content-Encoding and would gzip the gzip again).
+ * accept it; Next leaves a response that already has a Content-Encoding alone.
  */
 export async function GET(req: Request, context: { params: Promise<{ file: string }> }) {
   const { file } = await context.params;
@@ -28,7 +27,6 @@ export async function GET(req: Request, context: { params: Promise<{ file: strin
   if (!gzipped) return new Response((await ortFile(file)) as Uint8Array<ArrayBuffer>, { headers });
   const body = await ortFileGzip(file);
   headers["Content-Encoding"] = "gzip";
-  headers["Cache-Control"] = `${headers["Cache-Control"]}, no-transform`;
   headers["Content-Length"] = String(body.byteLength);
   return new Response(body as Uint8Array<ArrayBuffer>, { headers });
 }
