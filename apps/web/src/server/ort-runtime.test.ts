@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
 import { repoRoot } from "@sas/config";
 import { describe, expect, it } from "vitest";
 import { GET } from "../app/ort/[file]/route";
-import { acceptsGzip, ortRuntimeVersion } from "./ort-runtime";
+import { ortRuntimeVersion } from "./ort-runtime";
 
 const get = (file: string, query = "", headers: Record<string, string> = {}) =>
   GET(new Request(`http://localhost/ort/${file}${query}`, { headers }), {
@@ -33,41 +32,5 @@ describe("the /ort/ route", () => {
       expect((await get(file, query, { "if-none-match": etag })).status).toBe(304);
     }
     expect((await get("ort.all.min.mjs")).status).toBe(404);
-  });
-
-  it("sends the runtime gzipped, compressed once, to clients that accept gzip", async () => {
-    const v = await ortRuntimeVersion();
-    const file = "ort-wasm-simd-threaded.wasm";
-    const original = await readFile(path.join(repoRoot, "node_modules/onnxruntime-web/dist", file));
-    const zipped = await get(file, `?v=${v}`, { "accept-encoding": "gzip, deflate, br, zstd" });
-    expect(zipped.headers.get("content-encoding")).toBe("gzip");
-    expect(zipped.headers.get("vary")).toBe("Accept-Encoding");
-    const body = Buffer.from(await zipped.arrayBuffer());
-    expect(Number(zipped.headers.get("content-length"))).toBe(body.byteLength);
-    expect(body.byteLength).toBeLessThan(original.byteLength / 2);
-    expect(gunzipSync(body).equals(original)).toBe(true);
-    // the same compressed bytes again (not compressed per request)
-    const again = await get(file, `?v=${v}`, { "accept-encoding": "gzip" });
-    expect(Buffer.from(await again.arrayBuffer()).equals(body)).toBe(true);
-    const etag = again.headers.get("etag") ?? "";
-    expect(etag).not.toBe(`"${v}"`);
-    expect((await get(file, `?v=${v}`, { "accept-encoding": "gzip", "if-none-match": etag })).status).toBe(
-      304,
-    );
-    // no gzip asked for (or refused): the bytes as they are
-    for (const accept of [undefined, "identity", "gzip;q=0, br"]) {
-      const plain = await get(file, `?v=${v}`, accept ? { "accept-encoding": accept } : {});
-      expect(plain.headers.get("content-encoding")).toBeNull();
-      expect(Buffer.from(await plain.arrayBuffer()).equals(original)).toBe(true);
-    }
-  }, 60_000);
-
-  it("reads Accept-Encoding as RFC 9110 says", () => {
-    expect(acceptsGzip("gzip")).toBe(true);
-    expect(acceptsGzip("deflate, GZIP;q=0.5")).toBe(true);
-    expect(acceptsGzip("*")).toBe(true);
-    expect(acceptsGzip("gzip;q=0")).toBe(false);
-    expect(acceptsGzip("br, deflate")).toBe(false);
-    expect(acceptsGzip(null)).toBe(false);
   });
 });

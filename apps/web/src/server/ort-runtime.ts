@@ -2,15 +2,11 @@
  * onnxruntime-web's loader scripts and WASM binaries as the app serves them (no CDN), from the installed
  * package so they always match the bundled API. Their URLs carry a hash of the bytes
  * (`/ort/<file>?v=<hash>`, see the /ort/ route): a browser keeps a versioned URL for a year and never
- * runs a stale runtime after an upgrade. Each file is gzipped once per process (`ortFileGzip`) and sent
- * already encoded: left to Next, the 14 MB WASM binary was compressed again for every browser that
- * fetched it (over a second of server CPU each time, on the way to a cold page's first mask).
+ * runs a stale runtime after an upgrade. Next compresses the answers (gzip), as it does every response.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { repoRoot } from "@sas/config";
 
 const distDir = path.join(repoRoot, "node_modules/onnxruntime-web/dist");
@@ -36,33 +32,6 @@ export function ortFile(file: string): Promise<Uint8Array> {
     bytes.catch(() => files.delete(file));
   }
   return bytes;
-}
-
-const gzipped = new Map<string, Promise<Uint8Array>>();
-const gzipAsync = promisify(gzip);
-
-/** A served file gzipped (level 9: once per process, in libuv's thread pool, off the event loop). */
-export function ortFileGzip(file: string): Promise<Uint8Array> {
-  let bytes = gzipped.get(file);
-  if (!bytes) {
-    bytes = ortFile(file)
-      .then((raw) => gzipAsync(raw, { level: 9 }))
-      .then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-    gzipped.set(file, bytes);
-    bytes.catch(() => gzipped.delete(file));
-  }
-  return bytes;
-}
-
-/** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */
-export function acceptsGzip(header: string | null): boolean {
-  if (!header) return false;
-  return header.split(",").some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(";");
-    if (coding?.trim() !== "gzip" && coding?.trim() !== "*") return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-    return !q || Number(q.slice(2)) > 0;
-  });
 }
 
 let version: Promise<string> | null = null;
