@@ -25,12 +25,21 @@ export function decoderFor(modelVersionId: string, ortVersion: string): DecoderC
     graphsUrl: `/api/models/${modelVersionId}/decoder`,
     ortBase: `${window.location.origin}/ort/`,
     ortVersion,
-    threads: Number(params.get("threads") ?? navigator.hardwareConcurrency ?? 2) || 2,
+    threads: Number(params.get("threads")) || decoderThreads(navigator.hardwareConcurrency || 1),
     preferWebGpu: params.get("ep") !== "wasm",
   });
   decoderModel = modelVersionId;
   return decoder;
 }
+
+/**
+ * WASM threads for the decoder (`?threads=N` overrides): half the cores, at most 4, as onnxruntime-web
+ * itself defaults to. The page's own thread needs a core too, and every extra thread is one more WASM
+ * instance to start. On this project's 2-core machine one thread opened the page as fast as two when
+ * quiet (`bench:open --variant threads=2`: warm 5.36 s vs 5.34 s, first click 0.71 s vs 0.82 s) and
+ * faster under load (warm 8.0 s vs 9.3 s).
+ */
+export const decoderThreads = (cores: number) => Math.max(1, Math.min(4, Math.ceil(cores / 2)));
 
 /**
  * Whether clicks are decoded ahead where the cursor rests (`?lookahead=0` turns it off, e.g. to measure
