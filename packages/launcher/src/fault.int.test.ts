@@ -19,6 +19,7 @@ import pg from "pg";
 import sharp from "sharp";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./test-wait";
 
 const PASSWORD = "fault-suite-admin-password";
 const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -62,15 +63,8 @@ async function stopRedis(): Promise<void> {
   await exited;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms; launcher output:\n${output.slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs: number) =>
+  waitUntil(check, timeoutMs, () => output);
 
 interface Health {
   ok: boolean;

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { repoRoot } from "@sas/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./test-wait";
 import { WEB_PROCESS_HEADER } from "./web-server";
 
 const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -18,15 +19,8 @@ let dataDir: string;
 let launcher: ChildProcess;
 let output = "";
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms; launcher output:\n${output.slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs: number) =>
+  waitUntil(check, timeoutMs, () => output);
 
 /** The web process that answered a health check (the header's number), or null when none did. */
 async function answeredBy(): Promise<string | null> {
