@@ -218,15 +218,17 @@ describe("project membership", () => {
 
   it("lets only the project's managers and admins change membership", async () => {
     const target = await makeUser("target");
+    // Started one at a time, each awaited: calls made all at once and awaited in turn reject before
+    // their turn, unhandled (a flaky run once the access check got fast).
     const calls = (actor: Actor | null) => [
-      callerFor(actor).project.addMember({ projectId, userId: target.id, role: "annotator" }),
-      callerFor(actor).project.setMemberRole({ projectId, userId: annotator.id, role: "manager" }),
-      callerFor(actor).project.removeMember({ projectId, userId: manager.id }),
+      () => callerFor(actor).project.addMember({ projectId, userId: target.id, role: "annotator" }),
+      () => callerFor(actor).project.setMemberRole({ projectId, userId: annotator.id, role: "manager" }),
+      () => callerFor(actor).project.removeMember({ projectId, userId: manager.id }),
     ];
-    for (const call of calls(annotator)) await expect(call).rejects.toMatchObject({ code: "FORBIDDEN" });
+    for (const call of calls(annotator)) await expect(call()).rejects.toMatchObject({ code: "FORBIDDEN" });
     // Outsiders cannot even tell the project exists, global manager or not.
-    for (const call of calls(outsider)) await expect(call).rejects.toMatchObject({ code: "NOT_FOUND" });
-    for (const call of calls(null)) await expect(call).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    for (const call of calls(outsider)) await expect(call()).rejects.toMatchObject({ code: "NOT_FOUND" });
+    for (const call of calls(null)) await expect(call()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     expect(await memberRole(projectId, target.id)).toBeNull();
     expect(await memberRole(projectId, annotator.id)).toBe("annotator");
     expect(await memberRole(projectId, manager.id)).toBe("manager");
